@@ -1,0 +1,183 @@
+/* `bulwark serve`: settings, the store's schema, the listeners, the loop.
+ * SIGTERM and SIGINT arrive through a signalfd on the loop, so that shutdown
+ * runs as ordinary loop code. */
+#include "net/re_min.h"
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "net/net.h"
+#include "sec/rootkey.h"
+#include "store/store.h"
+
+static int sigfd = -1;
+static bool stopping;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bulwark serve --data DIR [--listen HOST:PORT] [--admin-listen HOST:PORT]\n"
+	           "                     [--config FILE] [--tls-cert F --tls-key F] [--NAME VALUE ...]\n"
+	           "Prints one line {\"listening\": ..., \"admin\": ...} when ready; logs go to\n"
+	           "standard error; SIGTERM stops it gracefully.\n\n");
+	bw_config_print_help();
+}
+
+static void done(void)
+{
+	re_cancel();
+}
+
+static void signal_readable(int flags, void *arg)
+{
+	(void)flags;
+	(void)arg;
+	struct signalfd_siginfo si;
+	if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (stopping)
+		return;
+	stopping = true;
+	bw_log(BW_LOG_INFO, "shutting down");
+	bw_server_shutdown(done);
+}
+
+/* Flags: --name VALUE or --name=VALUE, dashes or underscores. */
+static int parse_flags(struct bw_config *cfg, int argc, char **argv, const char **config_file,
+                       struct bw_config_err *err)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0) {
+			snprintf(err->msg, sizeof(err->msg), "unexpected argument \"%.100s\"", a);
+			return -1;
+		}
+		char name[64];
+		const char *eq = strchr(a + 2, '=');
+		size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		if (nl == 0 || nl >= sizeof(name)) {
+			snprintf(err->msg, sizeof(err->msg), "setting %.100s: unknown setting", a);
+			return -1;
+		}
+		for (size_t k = 0; k < nl; k++)
+			name[k] = a[2 + k] == '-' ? '_' : a[2 + k];
+		name[nl] = '\0';
+		const char *val = eq ? eq + 1 : NULL;
+		if (!val) {
+			if (i + 1 >= argc) {
+				snprintf(err->msg, sizeof(err->msg), "setting %s: needs a value", name);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (!strcmp(name, "config")) {
+			if (config_file)
+				*config_file = val;
+			continue;
+		}
+		if (!config_file && bw_config_set(cfg, name, val, "flag", err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_settings(struct bw_config *cfg, int argc, char **argv, char **envp)
+{
+	struct bw_config_err err = {{0}};
+	const char *file = NULL;
+	/* First pass finds --config; then file < environment < flags. */
+	if (parse_flags(cfg, argc, argv, &file, &err) != 0 ||
+	    (file && bw_config_load_file(cfg, file, &err) != 0) ||
+	    bw_config_load_env(cfg, envp, &err) != 0 ||
+	    parse_flags(cfg, argc, argv, NULL, &err) != 0 || bw_config_finish(cfg, &err) != 0) {
+		fprintf(stderr, "bulwark: %s\n", err.msg);
+		return -1;
+	}
+	enum bw_log_level lvl;
+	if (bw_log_level_parse(bw_config_str(cfg, "log_level"), &lvl) == 0)
+		bw_log_min = lvl;
+	return 0;
+}
+
+static int prepare_store(const char *db, int durability)
+{
+	struct bw_store *s = NULL;
+	int version = 0;
+	if (bw_store_open(&s, db, durability ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL) != BW_OK)
+		return -1;
+	bw_result r = bw_store_migrate(s, &version);
+	bw_store_close(s);
+	return r == BW_OK ? 0 : -1;
+}
+
+int bw_cmd_serve(int argc, char **argv, char **envp)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+	struct bw_config cfg;
+	bw_config_init(&cfg);
+	int rc = 1;
+	uint8_t *root_key = NULL;
+	if (load_settings(&cfg, argc, argv, envp) != 0) {
+		bw_config_free(&cfg);
+		return 2;
+	}
+	const char *data = bw_config_str(&cfg, "data");
+	char key_path[4096], db[4096];
+	snprintf(key_path, sizeof(key_path), "%s/root.key", data);
+	snprintf(db, sizeof(db), "%s/bulwark.db", data);
+	bw_result kr = bw_rootkey_load(key_path, &root_key);
+	if (kr != BW_OK) {
+		fprintf(stderr, "bulwark: %s is not an initialized data folder (run `bulwark init --data %s`)\n",
+		        data, data);
+		goto out;
+	}
+	int durability = !strcmp(bw_config_str(&cfg, "durability"), "full");
+	if (prepare_store(db, durability) != 0) {
+		fprintf(stderr, "bulwark: cannot open or migrate %s\n", db);
+		goto out;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
+	signal(SIGPIPE, SIG_IGN);
+	if (libre_init() != 0)
+		goto out;
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	char listen_at[128] = "", admin_at[128] = "";
+	struct bw_server_opts o = {&cfg, db, durability, root_key};
+	if (sigfd < 0 || bw_server_start(&o, listen_at, sizeof(listen_at), admin_at,
+	                                 sizeof(admin_at)) != BW_OK) {
+		fprintf(stderr, "bulwark: cannot start the listeners\n");
+		goto stop;
+	}
+	if (fd_listen(sigfd, FD_READ, signal_readable, NULL) != 0)
+		goto stop;
+	printf("{\"listening\": \"%s\", \"admin\": \"%s\"}\n", listen_at, admin_at);
+	fflush(stdout);
+	bw_log(BW_LOG_INFO, "ready", "listening", listen_at, "admin", admin_at);
+	re_main(NULL);
+	rc = 0;
+	bw_log(BW_LOG_INFO, "stopped");
+stop:
+	if (sigfd >= 0) {
+		fd_close(sigfd);
+		close(sigfd);
+	}
+	bw_server_free();
+	libre_close();
+out:
+	bw_rootkey_free(root_key);
+	bw_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,20 @@
+/* Random identifiers and tokens (base64url, no padding). */
+#ifndef BW_IDS_H
+#define BW_IDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* prefix + base64url(nbytes random); out must hold strlen(prefix)+ceil(4n/3)+1. */
+void bw_id_random(char *out, size_t outsz, const char *prefix, size_t nbytes);
+/* An object id such as "pk_3q2...": 16 random bytes. */
+#define BW_ID_LEN 40
+void bw_id_new(char *out, const char *prefix);
+/* An incoming X-Request-Id is echoed only if 1..64 of [A-Za-z0-9._-]. */
+bool bw_request_id_valid(const char *s, size_t n);
+/* RFC 3339 UTC time string for a unix time in seconds. */
+void bw_time_rfc3339(long long unix_s, char *out, size_t outsz);
+long long bw_now_unix(void);
+double bw_now_mono(void);
+
+#endif

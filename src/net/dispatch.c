@@ -1,0 +1,294 @@
+/* The request path: route → (worker) body decode → authenticate → authorize
+ * → handler → reply through mqueue to the loop. Inline routes run the same
+ * phases on the loop. */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/pool.h"
+#include "net/net_int.h"
+#include "sec/auth.h"
+#include "store/store.h"
+
+struct job {
+	struct bw_job base;
+	struct bw_conn *conn; /* a reference, touched on the loop only */
+	struct bw_req *req;
+	struct bw_resp resp;
+	double t0;
+};
+
+static struct bw_pool *api_pool, *hash_pool;
+static struct mqueue *replies;
+static size_t inflight;
+static char *db_path;
+static enum bw_durability durability;
+
+size_t bw_net_queue_depth(void)
+{
+	return bw_pool_depth(api_pool);
+}
+
+size_t bw_net_hash_queue_depth(void)
+{
+	return bw_pool_depth(hash_pool);
+}
+
+size_t bw_dispatch__inflight(void)
+{
+	return inflight;
+}
+
+static bool json_content_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	size_t n = strlen("application/json");
+	if (strncasecmp(ct, "application/json", n) != 0)
+		return false;
+	const char *rest = ct + n;
+	while (*rest == ' ')
+		rest++;
+	return *rest == '\0' || *rest == ';';
+}
+
+/* Phase: decode the body of routes that take one. */
+static bool decode_body(struct bw_ctx *c)
+{
+	if (!(c->req->route->flags & BW_ROUTE_BODY))
+		return true;
+	if (!json_content_type(c->req->content_type)) {
+		bw_reply_error(c, 415, "UnsupportedMediaType", "Content-Type must be application/json",
+		               NULL);
+		return false;
+	}
+	if (!c->req->body_len) {
+		bw_reply_error(c, 400, "InvalidJson", "a JSON body is required", NULL);
+		return false;
+	}
+	const char *why = NULL;
+	c->in = bw_json_parse(c->req->body, c->req->body_len, &why);
+	if (!c->in) {
+		bw_reply_error(c, 400, "InvalidJson", why, NULL);
+		return false;
+	}
+	if (!json_is_object(c->in)) {
+		bw_reply_error(c, 400, "InvalidParameter", "the body must be a JSON object", NULL);
+		return false;
+	}
+	return true;
+}
+
+static void run_phases(struct bw_ctx *c)
+{
+	if (!decode_body(c))
+		return;
+	bw_result r = bw_auth_authenticate(c);
+	if (r != BW_OK) {
+		bw_reply_result(c, r, "a valid credential of the right kind is required", NULL);
+		if (r == BW_UNAUTH)
+			bw_reply_header(c, "WWW-Authenticate", "Bearer");
+		return;
+	}
+	r = bw_auth_authorize(c);
+	if (r != BW_OK) {
+		bw_reply_result(c, r, "the credential lacks the permission this route needs", NULL);
+		return;
+	}
+	c->req->route->handler(c);
+	if (!c->resp->status)
+		bw_reply_result(c, BW_ERR, NULL, NULL);
+}
+
+static void *worker_init(void *arg)
+{
+	(void)arg;
+	struct bw_store *s = NULL;
+	if (bw_store_open(&s, db_path, durability) != BW_OK)
+		bw_log(BW_LOG_ERROR, "worker cannot open the store");
+	return s;
+}
+
+static void worker_fini(void *ctx)
+{
+	bw_store_close(ctx);
+}
+
+static void job_run(struct bw_job *bj, void *thread_ctx)
+{
+	struct job *j = (struct job *)bj;
+	struct bw_ctx c = {.req = j->req, .resp = &j->resp, .store = thread_ctx};
+	if (!c.store)
+		bw_reply_result(&c, BW_ERR, NULL, NULL);
+	else
+		run_phases(&c);
+	json_decref(c.in);
+	/* The pipe can be momentarily full under load: retry, never drop. */
+	while (mqueue_push(replies, 0, j) != 0)
+		sched_yield();
+}
+
+static void finish(struct bw_conn *c, struct bw_req *req, struct bw_resp *resp, double t0)
+{
+	double dt = bw_now_mono() - t0;
+	const struct bw_route *rt = req->route;
+	bw_metrics_http(bw_router__index(rt), resp->status, dt);
+	struct bw_access a = {req->request_id, req->method, rt ? rt->pattern : "unmatched",
+	                      req->peer, resp->status, dt * 1000.0};
+	bw_log_access(&a);
+	if (c->closed) {
+		free(resp->body);
+		return;
+	}
+	if (resp->ws_accept) {
+		resp->status = 101;
+		bw_reply_header(&(struct bw_ctx){.resp = resp}, "Upgrade", "websocket");
+		bw_reply_header(&(struct bw_ctx){.resp = resp}, "Connection", "Upgrade");
+		bw_reply_header(&(struct bw_ctx){.resp = resp}, "Sec-WebSocket-Accept", req->ws_accept);
+		if (req->ws_offered_v1)
+			bw_reply_header(&(struct bw_ctx){.resp = resp}, "Sec-WebSocket-Protocol",
+			                "bulwark.v1");
+		free(resp->body);
+		resp->body = NULL;
+		resp->body_len = 0;
+		bw_http__write_resp(c, req, resp);
+		if (bw_ws__start(c, rt, &resp->principal) != BW_OK)
+			bw_http__close(c);
+		return;
+	}
+	bw_http__write_resp(c, req, resp);
+	bw_http__resume(c);
+}
+
+static void reply_handler(int id, void *data, void *arg)
+{
+	(void)id;
+	(void)arg;
+	struct job *j = data;
+	inflight--;
+	finish(j->conn, j->req, &j->resp, j->t0);
+	mem_deref(j->conn);
+	bw_req_free(j->req);
+	free(j);
+}
+
+static void reply_now(struct bw_conn *c, struct bw_req *req, struct bw_resp *resp, double t0)
+{
+	finish(c, req, resp, t0);
+	bw_req_free(req);
+}
+
+static bool offers_v1(const char *list)
+{
+	const char *p = list;
+	while (p && *p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		while (n && p[n - 1] == ' ')
+			n--;
+		if (n == 10 && !strncmp(p, "bulwark.v1", 10))
+			return true;
+		p = e;
+	}
+	return false;
+}
+
+void bw_dispatch__request(struct bw_conn *c, struct bw_req *req)
+{
+	double t0 = bw_now_mono();
+	struct bw_resp resp = {0};
+	char allow[128];
+	enum bw_match m = bw_router__match(req, bw_listener_is_admin(c->lst), allow, sizeof(allow));
+	if (m == BW_MATCH_NOPATH) {
+		bw_resp_set_error(&resp, 404, "NotFound", "no such resource", NULL);
+		reply_now(c, req, &resp, t0);
+		return;
+	}
+	if (m == BW_MATCH_NOMETHOD) {
+		bw_resp_set_error(&resp, 405, "MethodNotAllowed", "method not allowed on this resource",
+		                  NULL);
+		bw_reply_header(&(struct bw_ctx){.resp = &resp}, "Allow", allow);
+		reply_now(c, req, &resp, t0);
+		return;
+	}
+	const struct bw_route *rt = req->route;
+	bool ws_route = (rt->flags & BW_ROUTE_WS) != 0;
+	if (ws_route != req->upgrade) {
+		bw_resp_set_error(&resp, ws_route ? 426 : 400,
+		                  ws_route ? "UpgradeRequired" : "InvalidParameter",
+		                  ws_route ? "this route takes a WebSocket upgrade"
+		                           : "this route does not take an upgrade",
+		                  NULL);
+		if (ws_route)
+			bw_reply_header(&(struct bw_ctx){.resp = &resp}, "Upgrade", "websocket");
+		c->close_after_reply = true;
+		reply_now(c, req, &resp, t0);
+		return;
+	}
+	if (ws_route) {
+		req->ws_offered_v1 = offers_v1(req->ws_protocol);
+		if (req->ws_protocol && !req->ws_offered_v1) {
+			bw_resp_set_error(&resp, 400, "InvalidParameter",
+			                  "the subprotocol bulwark.v1 must be offered", NULL);
+			c->close_after_reply = true;
+			reply_now(c, req, &resp, t0);
+			return;
+		}
+	}
+	if (rt->flags & BW_ROUTE_INLINE) {
+		struct bw_ctx cx = {.req = req, .resp = &resp};
+		run_phases(&cx);
+		json_decref(cx.in);
+		reply_now(c, req, &resp, t0);
+		return;
+	}
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		goto busy;
+	j->base.run = job_run;
+	j->conn = mem_ref(c);
+	j->req = req;
+	j->t0 = t0;
+	if (bw_pool_submit(api_pool, &j->base) != BW_OK) {
+		mem_deref(j->conn);
+		free(j);
+		goto busy;
+	}
+	inflight++;
+	return;
+busy:
+	bw_resp_set_error(&resp, 503, "Unavailable", "the server is busy; retry shortly", NULL);
+	bw_reply_header(&(struct bw_ctx){.resp = &resp}, "Retry-After", "1");
+	reply_now(c, req, &resp, t0);
+}
+
+bw_result bw_dispatch__init(const struct bw_server_opts *o)
+{
+	db_path = strdup(o->db_path);
+	durability = o->durability ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL;
+	if (!db_path || mqueue_alloc(&replies, reply_handler, NULL) != 0)
+		return BW_NOMEM;
+	int workers = (int)bw_config_int(o->cfg, "workers");
+	int hashers = (int)bw_config_int(o->cfg, "hash_workers");
+	bw_result r = bw_pool_start(&api_pool, "api", workers, 100000, worker_init, worker_fini, NULL);
+	if (r != BW_OK)
+		return r;
+	return bw_pool_start(&hash_pool, "hash", hashers, 10000, NULL, NULL, NULL);
+}
+
+void bw_dispatch__stop(void)
+{
+	bw_pool_stop(api_pool);
+	bw_pool_stop(hash_pool);
+	api_pool = hash_pool = NULL;
+	replies = mem_deref(replies);
+	free(db_path);
+	db_path = NULL;
+}

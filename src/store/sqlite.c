@@ -1,0 +1,230 @@
+/* SQLite backend: WAL, one connection per thread, busy timeout, versioned
+ * migrations in one transaction each. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "store/store_int.h"
+
+struct sq_store {
+	struct bw_store base;
+	sqlite3 *db;
+};
+
+static bw_result sq_exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		bw_log(BW_LOG_ERROR, "sqlite exec failed", "error", err ? err : "?");
+		sqlite3_free(err);
+		return BW_ERR;
+	}
+	return BW_OK;
+}
+
+static void sq_close(struct bw_store *s)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	sqlite3_close_v2(q->db);
+	free(q);
+}
+
+static bw_result sq_open(struct bw_store **out, const char *path, enum bw_durability d)
+{
+	struct sq_store *q = calloc(1, sizeof(*q));
+	if (!q)
+		return BW_NOMEM;
+	q->base.ops = &bw_store__sqlite_ops;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
+		bw_log(BW_LOG_ERROR, "cannot open database", "error", sqlite3_errmsg(q->db));
+		sqlite3_close_v2(q->db);
+		free(q);
+		return BW_ERR;
+	}
+	sqlite3_busy_timeout(q->db, 10000);
+	sqlite3_extended_result_codes(q->db, 1);
+	const char *sync = d == BW_DURABILITY_FULL ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+	if (sq_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;") != BW_OK ||
+	    sq_exec(q->db, sync) != BW_OK) {
+		sq_close(&q->base);
+		return BW_ERR;
+	}
+	*out = &q->base;
+	return BW_OK;
+}
+
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+static bw_result sq_migrate(struct bw_store *s, int *version)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	if (sq_exec(q->db, "BEGIN IMMEDIATE") != BW_OK)
+		return BW_ERR;
+	int cur = user_version(q->db);
+	bw_result r = BW_OK;
+	for (const struct bw_migration *m = bw_sqlite_migrations; m->sql; m++) {
+		if (m->version <= cur)
+			continue;
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", m->version);
+		if (sq_exec(q->db, m->sql) != BW_OK || sq_exec(q->db, pragma) != BW_OK) {
+			bw_log(BW_LOG_ERROR, "migration failed", "migration", m->name);
+			r = BW_ERR;
+			break;
+		}
+		cur = m->version;
+		bw_log(BW_LOG_INFO, "migration applied", "migration", m->name);
+	}
+	if (sq_exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK)
+		r = BW_ERR;
+	*version = cur;
+	return r;
+}
+
+static bw_result sq_ping(struct bw_store *s)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	return user_version(q->db) > 0 ? BW_OK : BW_ERR;
+}
+
+static void copy_text(char *dst, size_t n, const unsigned char *src)
+{
+	snprintf(dst, n, "%s", src ? (const char *)src : "");
+}
+
+static void pk_row(sqlite3_stmt *st, struct bw_platform_key *k)
+{
+	copy_text(k->id, sizeof(k->id), sqlite3_column_text(st, 0));
+	copy_text(k->name, sizeof(k->name), sqlite3_column_text(st, 1));
+	k->created_at = sqlite3_column_int64(st, 2);
+	k->last_used_at = sqlite3_column_int64(st, 3);
+}
+
+static bw_result sq_pk_insert(struct bw_store *s, const struct bw_platform_key *k,
+                              const uint8_t hash[32])
+{
+	struct sq_store *q = (struct sq_store *)s;
+	sqlite3_stmt *st;
+	bw_result r = BW_ERR;
+	if (sqlite3_prepare_v2(q->db,
+	                       "INSERT INTO platform_keys(id,name,key_hash,created_at) VALUES(?,?,?,?)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return BW_ERR;
+	sqlite3_bind_text(st, 1, k->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, k->created_at);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = BW_OK;
+	else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		r = BW_CONFLICT;
+	sqlite3_finalize(st);
+	return r;
+}
+
+static bw_result sq_pk_find(struct bw_store *s, const uint8_t hash[32], struct bw_platform_key *out)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	sqlite3_stmt *st;
+	bw_result r = BW_ERR;
+	if (sqlite3_prepare_v2(q->db,
+	                       "SELECT id,name,created_at,last_used_at FROM platform_keys "
+	                       "WHERE key_hash=? AND revoked_at IS NULL",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return BW_ERR;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		pk_row(st, out);
+		r = BW_OK;
+	} else if (rc == SQLITE_DONE) {
+		r = BW_NOTFOUND;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static bw_result sq_pk_list(struct bw_store *s, const char *after, struct bw_platform_key *out,
+                            size_t max, size_t *n)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	sqlite3_stmt *st;
+	*n = 0;
+	if (sqlite3_prepare_v2(q->db,
+	                       "SELECT id,name,created_at,last_used_at FROM platform_keys "
+	                       "WHERE revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return BW_ERR;
+	sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		pk_row(st, &out[(*n)++]);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? BW_OK : BW_ERR;
+}
+
+static bw_result sq_pk_revoke(struct bw_store *s, const char *id, long long now)
+{
+	struct sq_store *q = (struct sq_store *)s;
+	bw_result r = BW_ERR;
+	sqlite3_stmt *st = NULL;
+	if (sq_exec(q->db, "BEGIN IMMEDIATE") != BW_OK)
+		return BW_ERR;
+	if (sqlite3_prepare_v2(q->db,
+	                       "SELECT (SELECT count(*) FROM platform_keys WHERE id=? AND revoked_at IS NULL),"
+	                       " (SELECT count(*) FROM platform_keys WHERE revoked_at IS NULL)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int(st, 0) == 0) {
+		r = BW_NOTFOUND;
+		goto out;
+	}
+	if (sqlite3_column_int(st, 1) <= 1) {
+		r = BW_CONFLICT;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(q->db, "UPDATE platform_keys SET revoked_at=? WHERE id=?", -1, &st,
+	                       NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		r = BW_OK;
+out:
+	sqlite3_finalize(st);
+	if (sq_exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK)
+		r = BW_ERR;
+	return r;
+}
+
+const struct bw_store_ops bw_store__sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.ping = sq_ping,
+	.pk_insert = sq_pk_insert,
+	.pk_find = sq_pk_find,
+	.pk_list = sq_pk_list,
+	.pk_revoke = sq_pk_revoke,
+};
