@@ -15,6 +15,54 @@ void bw_api_platform_keys_delete(struct bw_ctx *c);
 void bw_api_events_upgrade(struct bw_ctx *c);
 extern const struct bw_ws_ops bw_api_events_ws;
 
+void bw_api_instances_create(struct bw_ctx *c);
+void bw_api_instances_list(struct bw_ctx *c);
+void bw_api_instances_get(struct bw_ctx *c);
+void bw_api_instances_update(struct bw_ctx *c);
+void bw_api_instances_delete(struct bw_ctx *c);
+void bw_api_security_settings_get(struct bw_ctx *c);
+void bw_api_security_settings_update(struct bw_ctx *c);
+
+void bw_api_permissions_list(struct bw_ctx *c);
+void bw_api_profiles_create(struct bw_ctx *c);
+void bw_api_profiles_list(struct bw_ctx *c);
+void bw_api_profiles_get(struct bw_ctx *c);
+void bw_api_profiles_update(struct bw_ctx *c);
+void bw_api_profiles_delete(struct bw_ctx *c);
+
+void bw_api_users_create(struct bw_ctx *c);
+void bw_api_users_list(struct bw_ctx *c);
+void bw_api_users_get(struct bw_ctx *c);
+void bw_api_users_update(struct bw_ctx *c);
+void bw_api_users_delete(struct bw_ctx *c);
+
+void bw_api_mfa_enroll(struct bw_ctx *c);
+void bw_api_mfa_verify(struct bw_ctx *c);
+void bw_api_mfa_reset(struct bw_ctx *c);
+
+void bw_api_login(struct bw_ctx *c);
+void bw_api_logout(struct bw_ctx *c);
+void bw_api_me(struct bw_ctx *c);
+void bw_api_me_status(struct bw_ctx *c);
+void bw_api_me_sessions(struct bw_ctx *c);
+void bw_api_me_session_revoke(struct bw_ctx *c);
+
+void bw_api_audit_list(struct bw_ctx *c);
+void bw_api_audit_verify(struct bw_ctx *c);
+
+struct bw_instance;
+/* Loads the path's {iid}; replies 404 and returns -1 when it does not exist. */
+int bw_api_instance(struct bw_ctx *c, struct bw_instance *in);
+
+/* A string field of c->in within [min, max] bytes; replies 400 and returns
+ * -1 when wrong; *out NULL when absent and not required. */
+int bw_api_str(struct bw_ctx *c, const char *key, size_t min, size_t max, bool required,
+               const char **out);
+/* Refuses fields outside the NULL-ended list (400 naming the field). */
+int bw_api_only(struct bw_ctx *c, const char *const *allowed);
+bool bw_api_name_ok(const char *s); /* [A-Za-z0-9._@+-]* */
+bool bw_api_id_ok(const char *s);
+
 /* Shared list paging: ?limit= (default 50, max 1000) and ?next_token=. */
 int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz);
 

@@ -82,6 +82,8 @@ bw_result bw_pool_start(struct bw_pool **out, const char *name, int threads, siz
 
 bw_result bw_pool_submit(struct bw_pool *p, struct bw_job *job)
 {
+	if (!p)
+		return BW_AGAIN; /* no pool (the fuzzers): answered 503 */
 	pthread_mutex_lock(&p->mu);
 	if (p->stopping || p->depth >= p->max_queue) {
 		pthread_mutex_unlock(&p->mu);
@@ -119,4 +121,41 @@ void bw_pool_stop(struct bw_pool *p)
 	pthread_cond_destroy(&p->cv);
 	free(p->threads);
 	free(p);
+}
+
+struct call_job {
+	struct bw_job base;
+	void (*fn)(void *);
+	void *arg;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+
+static void call_run(struct bw_job *bj, void *ctx)
+{
+	(void)ctx;
+	struct call_job *j = (struct call_job *)bj;
+	j->fn(j->arg);
+	pthread_mutex_lock(&j->mu);
+	j->done = true;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+bw_result bw_pool_call(struct bw_pool *p, void (*fn)(void *), void *arg)
+{
+	struct call_job j = {.base.run = call_run, .fn = fn, .arg = arg};
+	pthread_mutex_init(&j.mu, NULL);
+	pthread_cond_init(&j.cv, NULL);
+	bw_result r = p ? bw_pool_submit(p, &j.base) : BW_AGAIN;
+	if (r == BW_OK) {
+		pthread_mutex_lock(&j.mu);
+		while (!j.done)
+			pthread_cond_wait(&j.cv, &j.mu);
+		pthread_mutex_unlock(&j.mu);
+	}
+	pthread_mutex_destroy(&j.mu);
+	pthread_cond_destroy(&j.cv);
+	return r;
 }

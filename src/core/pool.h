@@ -26,6 +26,9 @@ BW_MUST_USE bw_result bw_pool_start(struct bw_pool **out, const char *name, int 
 /* BW_AGAIN when the queue is full (the caller answers 503). */
 BW_MUST_USE bw_result bw_pool_submit(struct bw_pool *p, struct bw_job *job);
 size_t bw_pool_depth(const struct bw_pool *p);
+/* Runs fn(arg) on the pool and waits for it (a worker handing CPU-heavy work,
+ * such as password hashing, to its own bounded pool). */
+BW_MUST_USE bw_result bw_pool_call(struct bw_pool *p, void (*fn)(void *), void *arg);
 /* Runs what is queued, then joins the threads. */
 void bw_pool_stop(struct bw_pool *p);
 

@@ -17,6 +17,12 @@ typedef enum {
 	BW_TOOBIG,    /* a cap was passed: 413 */
 } bw_result;
 
+/* For best-effort calls whose failure changes nothing for the caller. */
+static inline void bw_ignore(bw_result r)
+{
+	(void)r;
+}
+
 /* The API error code and HTTP status for a result (one table). */
 const char *bw_result_code(bw_result r);
 int bw_result_status(bw_result r);

@@ -12,7 +12,10 @@
 #include "core/metrics.h"
 #include "core/pool.h"
 #include "net/net_int.h"
+#include "sec/audit.h"
 #include "sec/auth.h"
+#include "sec/password.h"
+#include "sec/seal.h"
 #include "store/store.h"
 
 struct job {
@@ -84,25 +87,114 @@ static bool decode_body(struct bw_ctx *c)
 	return true;
 }
 
+static const char *result_of(int status)
+{
+	if (status < 400)
+		return "allowed";
+	if (status == 401 || status == 403 || status == 429)
+		return "denied";
+	return "failed";
+}
+
+static void error_code_of(const struct bw_resp *r, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (r->status < 400 || !r->body)
+		return;
+	json_t *v = json_loadb(r->body, r->body_len, 0, NULL);
+	const char *code = json_string_value(json_object_get(json_object_get(v, "error"), "code"));
+	if (code)
+		snprintf(out, n, "%s", code);
+	json_decref(v);
+}
+
+static const char *const kind_names[] = {"anonymous", "platform", "user", "customer"};
+
+/* Phase: the audit record. Every mutating call, every refused or failed
+ * authentication or authorization, and every read of sensitive data; a
+ * record is committed before the reply leaves (C8). */
+static void audit(struct bw_ctx *c)
+{
+	const struct bw_route *rt = c->req->route;
+	const char *action = c->audit_action ? c->audit_action : rt->action;
+	int st = c->resp->status;
+	if (!action)
+		return;
+	bool mutating = strcmp(c->req->method, "GET") != 0;
+	bool refused = st == 401 || st == 403;
+	if (!mutating && !refused && !(rt->flags & BW_ROUTE_AUDIT_READ))
+		return;
+	struct bw_audit_event e;
+	memset(&e, 0, sizeof(e));
+	bw_id_new(e.id, "ev_");
+	bw_time_rfc3339(bw_now_unix(), e.time, sizeof(e.time));
+	const struct bw_principal *w = &c->who;
+	snprintf(e.principal_kind, sizeof(e.principal_kind), "%s", kind_names[w->kind]);
+	snprintf(e.principal_id, sizeof(e.principal_id), "%s", w->id);
+	snprintf(e.principal_name, sizeof(e.principal_name), "%s",
+	         w->kind == BW_P_NONE ? c->audit_name : w->name);
+	if (w->kind == BW_P_USER) {
+		snprintf(e.chain, sizeof(e.chain), "%s", w->instance_id);
+		snprintf(e.instance_id, sizeof(e.instance_id), "%s", w->instance_id);
+	} else if (w->kind == BW_P_NONE && c->audit_instance[0]) {
+		snprintf(e.chain, sizeof(e.chain), "%s", c->audit_instance);
+		snprintf(e.instance_id, sizeof(e.instance_id), "%s", c->audit_instance);
+	} else if (strncmp(rt->pattern, "/v1/instances/{iid}", 19) == 0) {
+		/* platform actions stay on the platform chain, naming the instance */
+		snprintf(e.instance_id, sizeof(e.instance_id), "%s", c->req->params[0]);
+	}
+	snprintf(e.action, sizeof(e.action), "%s", action);
+	snprintf(e.resource, sizeof(e.resource), "%s", c->req->path);
+	snprintf(e.source_ip, sizeof(e.source_ip), "%s", c->req->peer);
+	snprintf(e.user_agent, sizeof(e.user_agent), "%s",
+	         c->req->user_agent ? c->req->user_agent : "");
+	snprintf(e.result, sizeof(e.result), "%s", result_of(st));
+	e.status = st;
+	error_code_of(c->resp, e.error_code, sizeof(e.error_code));
+	snprintf(e.request_id, sizeof(e.request_id), "%s", c->req->request_id);
+	if (bw_audit_append(&e) != BW_OK) {
+		bw_log(BW_LOG_ERROR, "audit record not written", "request_id", c->req->request_id);
+		/* Fail closed where nothing was changed yet. */
+		if (!mutating || st >= 400)
+			bw_reply_result(c, BW_ERR, NULL, NULL);
+	}
+}
+
 static void run_phases(struct bw_ctx *c)
 {
+	bw_result r;
 	if (!decode_body(c))
-		return;
-	bw_result r = bw_auth_authenticate(c);
+		goto out;
+	r = bw_auth_authenticate(c);
+	if (r == BW_DENIED) {
+		bw_reply_error(c, 403, "AccessDenied",
+		               "your network address is not allowed for this instance", NULL);
+		goto out;
+	}
 	if (r != BW_OK) {
 		bw_reply_result(c, r, "a valid credential of the right kind is required", NULL);
 		if (r == BW_UNAUTH)
 			bw_reply_header(c, "WWW-Authenticate", "Bearer");
-		return;
+		goto out;
 	}
 	r = bw_auth_authorize(c);
+	if (r == BW_NOTFOUND) {
+		bw_reply_result(c, r, "no such resource", NULL);
+		goto out;
+	}
 	if (r != BW_OK) {
-		bw_reply_result(c, r, "the credential lacks the permission this route needs", NULL);
-		return;
+		bw_reply_result(c, r, c->who.mfa_pending
+		                          ? "enroll MFA first: this session may only set it up"
+		                          : "the credential lacks the permission this route needs",
+		                NULL);
+		goto out;
 	}
 	c->req->route->handler(c);
 	if (!c->resp->status)
 		bw_reply_result(c, BW_ERR, NULL, NULL);
+out:
+	if (c->store)
+		audit(c);
 }
 
 static void *worker_init(void *arg)
@@ -275,18 +367,26 @@ bw_result bw_dispatch__init(const struct bw_server_opts *o)
 	durability = o->durability ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL;
 	if (!db_path || mqueue_alloc(&replies, reply_handler, NULL) != 0)
 		return BW_NOMEM;
+	bw_seal_root = o->root_key;
+	bw_result ar = bw_audit_start(o->db_path, o->durability, o->root_key);
+	if (ar != BW_OK)
+		return ar;
 	int workers = (int)bw_config_int(o->cfg, "workers");
 	int hashers = (int)bw_config_int(o->cfg, "hash_workers");
 	bw_result r = bw_pool_start(&api_pool, "api", workers, 100000, worker_init, worker_fini, NULL);
 	if (r != BW_OK)
 		return r;
-	return bw_pool_start(&hash_pool, "hash", hashers, 10000, NULL, NULL, NULL);
+	r = bw_pool_start(&hash_pool, "hash", hashers, 10000, NULL, NULL, NULL);
+	bw_password_pool = hash_pool;
+	return r;
 }
 
 void bw_dispatch__stop(void)
 {
 	bw_pool_stop(api_pool);
 	bw_pool_stop(hash_pool);
+	bw_password_pool = NULL;
+	bw_audit_stop();
 	api_pool = hash_pool = NULL;
 	replies = mem_deref(replies);
 	free(db_path);

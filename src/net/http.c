@@ -20,6 +20,8 @@
 
 static http_parser_settings settings;
 
+void (*bw_http__test_sink)(struct bw_conn *c, struct mbuf *mb);
+
 void bw_req_free(struct bw_req *r)
 {
 	if (!r)
@@ -97,8 +99,10 @@ static void drained(void *arg)
 	struct bw_conn *c = arg;
 	if (c->closed)
 		return;
-	tcp_set_send(c->tc, NULL);
-	shutdown(tcp_conn_fd(c->tc), SHUT_WR);
+	if (c->tc) {
+		tcp_set_send(c->tc, NULL);
+		shutdown(tcp_conn_fd(c->tc), SHUT_WR);
+	}
 	tmr_start(&c->tmr_deadline, LINGER_MS, linger_expired, c);
 }
 
@@ -108,7 +112,8 @@ void bw_http__close_after_send(struct bw_conn *c)
 		return;
 	c->state = ST_CLOSING;
 	tmr_cancel(&c->tmr_deadline);
-	tcp_set_send(c->tc, drained);
+	if (c->tc)
+		tcp_set_send(c->tc, drained);
 }
 
 void bw_http__send(struct bw_conn *c, struct mbuf *mb)
@@ -116,6 +121,11 @@ void bw_http__send(struct bw_conn *c, struct mbuf *mb)
 	if (c->closed)
 		return;
 	mb->pos = 0;
+	if (!c->tc) { /* no socket: the fuzzers */
+		if (bw_http__test_sink)
+			bw_http__test_sink(c, mb);
+		return;
+	}
 	int err = tcp_send(c->tc, mb);
 	if (err)
 		bw_http__close(c); /* the send queue cap: a reader too slow */
@@ -389,52 +399,58 @@ static bool is_tchar(unsigned char ch)
 	return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch);
 }
 
-/* len covers the section through its final CRLF CRLF. */
-static int validate_head(const uint8_t *b, size_t len)
+/* Scans a header section incrementally as bytes arrive, so junk is refused
+ * at once (not at the header deadline) and a trickling client costs linear
+ * time. Returns -1 on a violation, 0 when more bytes are needed, else the
+ * length of the section through its final CRLF CRLF. */
+static long scan_head(struct bw_head_scan *hs, const uint8_t *b, size_t len)
 {
-	bool line_start = true, first_line = true, in_name = false;
-	for (size_t i = 0; i < len; i++) {
+	for (; hs->pos < len; hs->pos++) {
+		size_t i = hs->pos;
 		uint8_t ch = b[i];
 		if (ch == '\n') {
 			if (i == 0 || b[i - 1] != '\r')
 				return -1; /* bare LF */
-			if (in_name)
-				return -1; /* a header line without a colon */
-			line_start = true;
-			first_line = false;
+			if (hs->in_name || hs->in_method)
+				return -1; /* a line without its colon, or no method */
+			if (hs->line_start && !hs->first_line)
+				return (long)(i + 1); /* the empty line: end of the section */
+			hs->line_start = true;
+			hs->first_line = false;
 			continue;
 		}
 		if (ch == '\r') {
-			if (i + 1 >= len || b[i + 1] != '\n')
+			if (i + 1 >= len)
+				return 0; /* its LF may be on the way */
+			if (b[i + 1] != '\n')
 				return -1; /* bare CR */
 			continue;
 		}
 		if (ch == 0)
 			return -1;
-		if (line_start) {
-			line_start = false;
-			if (!first_line) {
+		if (hs->in_method) {
+			if (ch == ' ' && i > 0)
+				hs->in_method = false;
+			else if (!is_tchar(ch))
+				return -1; /* not an HTTP request line */
+			continue;
+		}
+		if (hs->line_start) {
+			hs->line_start = false;
+			if (!hs->first_line) {
 				if (ch == ' ' || ch == '\t')
 					return -1; /* obsolete line folding */
-				in_name = true;
+				hs->in_name = true;
 			}
 		}
-		if (in_name) {
+		if (hs->in_name) {
 			if (ch == ':')
-				in_name = false;
+				hs->in_name = false;
 			else if (!is_tchar(ch))
 				return -1; /* white space or junk in a header name */
 		}
 	}
 	return 0;
-}
-
-static long find_head_end(const uint8_t *b, size_t n)
-{
-	for (size_t i = 3; i < n; i++)
-		if (b[i] == '\n' && b[i - 1] == '\r' && b[i - 2] == '\n' && b[i - 3] == '\r')
-			return (long)(i + 1);
-	return -1;
 }
 
 static int status_for_errno(enum http_errno e)
@@ -505,26 +521,26 @@ static void process(struct bw_conn *c)
 			if (!avail)
 				return;
 			if (!c->req) {
+				c->hscan = (struct bw_head_scan){.line_start = true, .first_line = true,
+				                                 .in_method = true};
 				start_deadline(c, bw_net__limits.header_timeout_ms);
 				if (on_message_begin(&c->parser) != 0) {
 					bw_http__fail(c, 500);
 					return;
 				}
 			}
-			const uint8_t *lf = memchr(b, '\n', avail);
-			size_t line = lf ? (size_t)(lf - b) : avail;
-			if (line > BW_MAX_URL + 32) {
+			long end = scan_head(&c->hscan, b, avail);
+			if (end < 0) {
+				bw_http__fail(c, 400);
+				return;
+			}
+			if (c->hscan.first_line && avail > BW_MAX_URL + 32) {
 				bw_http__fail(c, 414);
 				return;
 			}
-			long end = find_head_end(b, avail);
-			if (end < 0 || end > BW_MAX_HEADER_BYTES) {
+			if (end == 0 || end > BW_MAX_HEADER_BYTES) {
 				if (avail > BW_MAX_HEADER_BYTES)
-					bw_http__fail(c, 431);
-				return;
-			}
-			if (validate_head(b, (size_t)end) != 0) {
-				bw_http__fail(c, 400);
+					bw_http__fail(c, c->hscan.first_line ? 414 : 431);
 				return;
 			}
 			c->state = ST_BODY;

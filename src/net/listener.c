@@ -145,6 +145,27 @@ fail:
 	mem_deref(c);
 }
 
+struct bw_listener *bw_listener__test_new(bool admin)
+{
+	struct bw_listener *l = mem_zalloc(sizeof(*l), NULL);
+	if (l)
+		l->admin = admin;
+	return l;
+}
+
+struct bw_conn *bw_conn__test_new(struct bw_listener *l)
+{
+	struct bw_conn *c = mem_zalloc(sizeof(*c), conn_destructor);
+	if (!c)
+		return NULL;
+	c->lst = l;
+	c->in = mbuf_alloc(4096);
+	if (!c->in)
+		return mem_deref(c);
+	bw_http__conn_start(c);
+	return c;
+}
+
 static bw_result tls_setup(struct bw_listener *l, const char *cert, const char *key)
 {
 	if (tls_alloc(&l->tls, TLS_METHOD_SSLV23, NULL, NULL) != 0)

@@ -23,11 +23,16 @@ enum bw_principal_kind {
 	BW_P_CUSTOMER,  /* customer participant token */
 };
 
+#define BW_KIND(k) (1u << (k))
+
 struct bw_principal {
 	enum bw_principal_kind kind;
 	char id[48];
 	char name[256];
 	char instance_id[48];
+	char session_id[48];
+	uint64_t perms;   /* union of the user's profiles, read at each request */
+	bool mfa_pending; /* a session that may only enroll MFA */
 };
 
 #define BW_MAX_PARAMS 4
@@ -40,7 +45,8 @@ struct bw_req {
 	char *body;
 	size_t body_len;
 	char *authorization, *content_type, *origin, *user_agent, *host, *xff, *ws_protocol;
-	char peer[64];
+	char peer[64];    /* the client: the socket peer, or from X-Forwarded-For
+	                     when the peer is a trusted proxy */
 	int peer_family; /* 4 or 6 */
 	uint8_t peer_addr[16];
 	bool tls;
@@ -71,6 +77,11 @@ struct bw_ctx {
 	struct bw_store *store; /* this thread's connection; NULL inline */
 	json_t *in;             /* parsed body, when the route takes one */
 	struct bw_principal who;
+	/* Audit hints from handlers: the instance whose chain records an
+	 * anonymous call (login), and the name it claimed. */
+	char audit_instance[48];
+	char audit_name[136];
+	const char *audit_action; /* overrides the route's action */
 };
 
 typedef void(bw_handler)(struct bw_ctx *c);
@@ -87,15 +98,18 @@ enum {
 	BW_ROUTE_INLINE = 1 << 1, /* runs on the loop: no store, no blocking */
 	BW_ROUTE_BODY = 1 << 2,   /* takes a JSON object body */
 	BW_ROUTE_WS = 1 << 3,     /* a WebSocket upgrade route */
+	BW_ROUTE_AUDIT_READ = 1 << 4, /* a read of sensitive data: audited */
+	BW_ROUTE_MFA_SETUP = 1 << 5,  /* open to a session that must enroll MFA */
 };
 
 #define BW_PERM_PUBLIC "PUBLIC"
 #define BW_PERM_PLATFORM "Platform"
+#define BW_PERM_AUTHENTICATED "Authenticated" /* any principal the route admits */
 
 struct bw_route {
 	const char *method;
 	const char *pattern; /* "/v1/platform-keys/{id}" */
-	enum bw_principal_kind kind;
+	unsigned kinds;      /* BW_KIND() mask of who may call; 0 = no credential */
 	const char *permission; /* PUBLIC, Platform, or a catalog permission */
 	bw_handler *handler;
 	unsigned flags;

@@ -24,6 +24,12 @@ extern struct bw_limits bw_net__limits;
 
 struct bw_listener;
 
+/* Incremental state of the header-section scan (http.c). */
+struct bw_head_scan {
+	size_t pos;
+	bool line_start, first_line, in_name, in_method;
+};
+
 enum conn_state { ST_HEAD, ST_BODY, ST_WAIT, ST_WS, ST_CLOSING };
 
 struct bw_conn {
@@ -34,6 +40,7 @@ struct bw_conn {
 	struct sa peer;
 	struct bw__addr_slot *slot;
 	http_parser parser;
+	struct bw_head_scan hscan;
 	enum conn_state state;
 	struct mbuf *in;
 	struct tmr tmr_deadline;
@@ -61,6 +68,9 @@ struct bw_conn {
 
 bool bw_listener_is_admin(const struct bw_listener *l);
 bool bw_listener_is_tls(const struct bw_listener *l);
+/* Test hooks (the fuzzers): a listener and a connection without sockets. */
+struct bw_listener *bw_listener__test_new(bool admin);
+struct bw_conn *bw_conn__test_new(struct bw_listener *l);
 
 /* http.c */
 void bw_http__conn_start(struct bw_conn *c);
@@ -71,6 +81,9 @@ void bw_http__close(struct bw_conn *c);
 void bw_http__close_after_send(struct bw_conn *c);
 void bw_http__send(struct bw_conn *c, struct mbuf *mb);
 void bw_req_free(struct bw_req *r);
+/* Test hook: what is sent on a connection without a socket (tc NULL) goes
+ * here, or is dropped while it is NULL (the default). */
+extern void (*bw_http__test_sink)(struct bw_conn *c, struct mbuf *mb);
 
 /* http_reply.c */
 /* Serializes and sends a response; frees resp->body. */

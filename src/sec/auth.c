@@ -1,10 +1,18 @@
+/* Authentication (the token's kind must be one the route admits: C2) and
+ * authorization (instance scope: C1, network: C6, declared permission: C3). */
 #include "sec/auth.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/ids.h"
+#include "sec/authz.h"
+#include "sec/isettings.h"
 #include "sec/token.h"
 #include "store/store.h"
+
+#define TOUCH_EVERY_S 15
 
 /* Bearer from Authorization, or for WebSocket routes from the offered
  * subprotocol "bearer.<token>" or ?token=. */
@@ -41,41 +49,123 @@ static bool find_token(const struct bw_req *r, char *out, size_t outsz)
 	return bw_query_get(r, "token", out, outsz) == 0 && out[0];
 }
 
+static bw_result auth_platform(struct bw_ctx *c, const uint8_t h[32])
+{
+	struct bw_platform_key pk;
+	bw_result r = bw_store_platform_key_find(c->store, h, &pk);
+	if (r == BW_NOTFOUND)
+		return BW_UNAUTH;
+	if (r != BW_OK)
+		return r;
+	c->who.kind = BW_P_PLATFORM;
+	memcpy(c->who.id, pk.id, sizeof(c->who.id));
+	memcpy(c->who.name, pk.name, sizeof(c->who.name));
+	c->who.perms = ~(uint64_t)0;
+	return BW_OK;
+}
+
+bw_result bw_auth_user_perms(struct bw_store *s, const char *iid, const char *uid, uint64_t *out)
+{
+	struct bw_profile p[32];
+	size_t n = 0;
+	*out = 0;
+	bw_result r = bw_store_user_profiles(s, iid, uid, p, 32, &n);
+	for (size_t i = 0; i < n; i++) {
+		*out |= bw_perms_from_text(p[i].permissions);
+		bw_profile_clear(&p[i]);
+	}
+	return r;
+}
+
+static bw_result auth_session(struct bw_ctx *c, const uint8_t h[32])
+{
+	struct bw_session se;
+	struct bw_instance in = {0};
+	struct bw_user u = {0};
+	struct bw_isettings st;
+	long long now = bw_now_unix();
+	bw_result r = bw_store_session_find(c->store, h, &se);
+	if (r == BW_NOTFOUND)
+		return BW_UNAUTH;
+	if (r != BW_OK)
+		return r;
+	if (bw_store_instance_get(c->store, se.instance_id, &in) != BW_OK)
+		return BW_UNAUTH;
+	bw_isettings_parse(in.settings, &st);
+	bw_instance_clear(&in);
+	if (now >= se.expires_at || now - se.last_seen_at > st.idle_s) {
+		bw_ignore(bw_store_session_revoke(c->store, se.instance_id, se.user_id, se.id, now));
+		return BW_UNAUTH;
+	}
+	r = bw_store_user_get(c->store, se.instance_id, se.user_id, &u);
+	bool disabled = r != BW_OK || u.disabled;
+	if (!disabled) {
+		snprintf(c->who.name, sizeof(c->who.name), "%s", u.username);
+	}
+	bw_user_clear(&u);
+	if (disabled)
+		return BW_UNAUTH;
+	c->who.kind = BW_P_USER;
+	memcpy(c->who.id, se.user_id, sizeof(c->who.id));
+	memcpy(c->who.instance_id, se.instance_id, sizeof(c->who.instance_id));
+	memcpy(c->who.session_id, se.id, sizeof(c->who.session_id));
+	c->who.mfa_pending = se.mfa_pending;
+	/* Read at every request, so a profile change applies at once. */
+	if ((r = bw_auth_user_perms(c->store, se.instance_id, se.user_id, &c->who.perms)) != BW_OK)
+		return r;
+	if (!bw_isettings_ip_allowed(&st, c->req->peer_family, c->req->peer_addr))
+		return BW_DENIED;
+	if (now - se.last_seen_at >= TOUCH_EVERY_S)
+		bw_ignore(bw_store_session_touch(c->store, se.id, now));
+	return BW_OK;
+}
+
 bw_result bw_auth_authenticate(struct bw_ctx *c)
 {
 	const struct bw_route *rt = c->req->route;
 	memset(&c->who, 0, sizeof(c->who));
-	if (rt->kind == BW_P_NONE)
+	if (rt->kinds == 0)
 		return BW_OK;
 	char tok[128];
 	if (!find_token(c->req, tok, sizeof(tok)))
 		return BW_UNAUTH;
 	size_t n = strlen(tok);
 	enum bw_token_kind k = bw_token_kind_of(tok, n);
-	bw_result r = BW_UNAUTH;
-	if (rt->kind == BW_P_PLATFORM && k == BW_TOKEN_PLATFORM) {
-		uint8_t h[32];
-		struct bw_platform_key pk;
-		bw_token_hash(tok, n, h);
-		r = bw_store_platform_key_find(c->store, h, &pk);
-		if (r == BW_OK) {
-			c->who.kind = BW_P_PLATFORM;
-			memcpy(c->who.id, pk.id, sizeof(c->who.id));
-			memcpy(c->who.name, pk.name, sizeof(c->who.name));
-		} else if (r == BW_NOTFOUND) {
-			r = BW_UNAUTH;
-		}
-	}
+	uint8_t h[32];
+	bw_token_hash(tok, n, h);
 	sodium_memzero(tok, sizeof(tok));
-	return r;
+	if (k == BW_TOKEN_PLATFORM && (rt->kinds & BW_KIND(BW_P_PLATFORM)))
+		return auth_platform(c, h);
+	if (k == BW_TOKEN_SESSION && (rt->kinds & BW_KIND(BW_P_USER)))
+		return auth_session(c, h);
+	return BW_UNAUTH; /* missing, malformed, or a kind this route does not take */
+}
+
+static bool instance_scoped(const struct bw_route *rt)
+{
+	return strncmp(rt->pattern, "/v1/instances/{iid}", 19) == 0;
 }
 
 bw_result bw_auth_authorize(struct bw_ctx *c)
 {
 	const struct bw_route *rt = c->req->route;
-	if (strcmp(rt->permission, BW_PERM_PUBLIC) == 0)
-		return rt->kind == BW_P_NONE ? BW_OK : BW_DENIED;
-	if (strcmp(rt->permission, BW_PERM_PLATFORM) == 0)
+	const char *perm = rt->permission;
+	if (rt->kinds == 0)
+		return strcmp(perm, BW_PERM_PUBLIC) == 0 ? BW_OK : BW_DENIED;
+	if (c->who.kind == BW_P_USER) {
+		/* Another instance's resource does not exist, as far as you know. */
+		if (instance_scoped(rt) && strcmp(c->req->params[0], c->who.instance_id) != 0)
+			return BW_NOTFOUND;
+		if (c->who.mfa_pending && !(rt->flags & BW_ROUTE_MFA_SETUP))
+			return BW_DENIED;
+	}
+	if (strcmp(perm, BW_PERM_AUTHENTICATED) == 0)
+		return BW_OK;
+	if (strcmp(perm, BW_PERM_PLATFORM) == 0)
 		return c->who.kind == BW_P_PLATFORM ? BW_OK : BW_DENIED;
-	return BW_DENIED; /* instance permissions arrive with security profiles */
+	if (bw_perm_index(perm) < 0)
+		return BW_DENIED; /* a route naming no known permission admits nobody */
+	if (c->who.kind == BW_P_PLATFORM)
+		return BW_OK; /* the route admits platform keys, which hold every permission */
+	return bw_perms_grant(c->who.perms, perm) ? BW_OK : BW_DENIED;
 }

@@ -6,14 +6,68 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "store/store_int.h"
+#include "store/sqlite_int.h"
+#include "store/sqlite_ops.h"
 
-struct sq_store {
-	struct bw_store base;
-	sqlite3 *db;
-};
+sqlite3_stmt *bw_sq__stmt(struct sq_store *q, const char *sql)
+{
+	int free_slot = -1;
+	for (int i = 0; i < SQ_CACHE; i++) {
+		if (q->cache[i].sql == sql) {
+			sqlite3_reset(q->cache[i].st);
+			sqlite3_clear_bindings(q->cache[i].st);
+			return q->cache[i].st;
+		}
+		if (!q->cache[i].sql && free_slot < 0)
+			free_slot = i;
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		bw_log(BW_LOG_ERROR, "sqlite prepare failed", "error", sqlite3_errmsg(q->db));
+		return NULL;
+	}
+	if (free_slot >= 0) {
+		q->cache[free_slot].sql = sql;
+		q->cache[free_slot].st = st;
+	}
+	return st; /* a full cache leaks one statement per call: grow SQ_CACHE */
+}
 
-static bw_result sq_exec(sqlite3 *db, const char *sql)
+bw_result bw_sq__begin(struct sq_store *q)
+{
+	return bw_sq__exec(q->db, "BEGIN IMMEDIATE");
+}
+
+bw_result bw_sq__end(struct sq_store *q, bw_result r)
+{
+	if (bw_sq__exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK && r == BW_OK)
+		return BW_ERR;
+	return r;
+}
+
+void bw_sq__text(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+char *bw_sq__dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+bw_result bw_sq__step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return BW_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return BW_CONFLICT;
+	return BW_ERR;
+}
+
+bw_result bw_sq__exec(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
@@ -27,6 +81,8 @@ static bw_result sq_exec(sqlite3 *db, const char *sql)
 static void sq_close(struct bw_store *s)
 {
 	struct sq_store *q = (struct sq_store *)s;
+	for (int i = 0; i < SQ_CACHE; i++)
+		sqlite3_finalize(q->cache[i].st);
 	sqlite3_close_v2(q->db);
 	free(q);
 }
@@ -47,8 +103,8 @@ static bw_result sq_open(struct bw_store **out, const char *path, enum bw_durabi
 	sqlite3_busy_timeout(q->db, 10000);
 	sqlite3_extended_result_codes(q->db, 1);
 	const char *sync = d == BW_DURABILITY_FULL ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
-	if (sq_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;") != BW_OK ||
-	    sq_exec(q->db, sync) != BW_OK) {
+	if (bw_sq__exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;") != BW_OK ||
+	    bw_sq__exec(q->db, sync) != BW_OK) {
 		sq_close(&q->base);
 		return BW_ERR;
 	}
@@ -71,7 +127,7 @@ static int user_version(sqlite3 *db)
 static bw_result sq_migrate(struct bw_store *s, int *version)
 {
 	struct sq_store *q = (struct sq_store *)s;
-	if (sq_exec(q->db, "BEGIN IMMEDIATE") != BW_OK)
+	if (bw_sq__exec(q->db, "BEGIN IMMEDIATE") != BW_OK)
 		return BW_ERR;
 	int cur = user_version(q->db);
 	bw_result r = BW_OK;
@@ -80,7 +136,7 @@ static bw_result sq_migrate(struct bw_store *s, int *version)
 			continue;
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", m->version);
-		if (sq_exec(q->db, m->sql) != BW_OK || sq_exec(q->db, pragma) != BW_OK) {
+		if (bw_sq__exec(q->db, m->sql) != BW_OK || bw_sq__exec(q->db, pragma) != BW_OK) {
 			bw_log(BW_LOG_ERROR, "migration failed", "migration", m->name);
 			r = BW_ERR;
 			break;
@@ -88,7 +144,7 @@ static bw_result sq_migrate(struct bw_store *s, int *version)
 		cur = m->version;
 		bw_log(BW_LOG_INFO, "migration applied", "migration", m->name);
 	}
-	if (sq_exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK)
+	if (bw_sq__exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK)
 		r = BW_ERR;
 	*version = cur;
 	return r;
@@ -183,7 +239,7 @@ static bw_result sq_pk_revoke(struct bw_store *s, const char *id, long long now)
 	struct sq_store *q = (struct sq_store *)s;
 	bw_result r = BW_ERR;
 	sqlite3_stmt *st = NULL;
-	if (sq_exec(q->db, "BEGIN IMMEDIATE") != BW_OK)
+	if (bw_sq__exec(q->db, "BEGIN IMMEDIATE") != BW_OK)
 		return BW_ERR;
 	if (sqlite3_prepare_v2(q->db,
 	                       "SELECT (SELECT count(*) FROM platform_keys WHERE id=? AND revoked_at IS NULL),"
@@ -212,9 +268,17 @@ static bw_result sq_pk_revoke(struct bw_store *s, const char *id, long long now)
 		r = BW_OK;
 out:
 	sqlite3_finalize(st);
-	if (sq_exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK)
+	if (bw_sq__exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK)
 		r = BW_ERR;
 	return r;
+}
+
+static void sq_release(struct bw_store *s)
+{
+	struct sq_store *q = SQ(s);
+	for (int i = 0; i < SQ_CACHE && q->cache[i].sql; i++)
+		if (sqlite3_stmt_busy(q->cache[i].st))
+			sqlite3_reset(q->cache[i].st);
 }
 
 const struct bw_store_ops bw_store__sqlite_ops = {
@@ -227,4 +291,39 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.pk_find = sq_pk_find,
 	.pk_list = sq_pk_list,
 	.pk_revoke = sq_pk_revoke,
+	.release = sq_release,
+	.instance_create = bw_sq__instance_create,
+	.instance_get = bw_sq__instance_get,
+	.instance_list = bw_sq__instance_list,
+	.instance_update = bw_sq__instance_update,
+	.instance_delete = bw_sq__instance_delete,
+	.profile_insert = bw_sq__profile_insert,
+	.profile_get = bw_sq__profile_get,
+	.profile_list = bw_sq__profile_list,
+	.profile_update = bw_sq__profile_update,
+	.profile_delete = bw_sq__profile_delete,
+	.user_insert = bw_sq__user_insert,
+	.user_get = bw_sq__user_get,
+	.user_by_name = bw_sq__user_by_name,
+	.user_list = bw_sq__user_list,
+	.user_update = bw_sq__user_update,
+	.user_delete = bw_sq__user_delete,
+	.user_profiles = bw_sq__user_profiles,
+	.user_mfa_step = bw_sq__user_mfa_step,
+	.recovery_codes_set = bw_sq__recovery_codes_set,
+	.recovery_code_use = bw_sq__recovery_code_use,
+	.session_insert = bw_sq__session_insert,
+	.session_find = bw_sq__session_find,
+	.session_touch = bw_sq__session_touch,
+	.session_revoke = bw_sq__session_revoke,
+	.session_revoke_user = bw_sq__session_revoke_user,
+	.session_list = bw_sq__session_list,
+	.failures_get = bw_sq__failures_get,
+	.failures_put = bw_sq__failures_put,
+	.failures_clear = bw_sq__failures_clear,
+	.audit_append = bw_sq__audit_append,
+	.audit_head = bw_sq__audit_head,
+	.audit_list = bw_sq__audit_list,
+	.audit_scan = bw_sq__audit_scan,
+	.audit_chains = bw_sq__audit_chains,
 };

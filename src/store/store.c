@@ -1,4 +1,6 @@
 /* Backend selection and the thin dispatch over the vtable. */
+#include <stdlib.h>
+
 #include "store/store_int.h"
 
 bw_result bw_store_open(struct bw_store **out, const char *db_path, enum bw_durability d)
@@ -43,4 +45,283 @@ bw_result bw_store_platform_key_list(struct bw_store *s, const char *after,
 bw_result bw_store_platform_key_revoke(struct bw_store *s, const char *id, long long now)
 {
 	return s->ops->pk_revoke(s, id, now);
+}
+
+bw_result bw_store_instance_create(struct bw_store *s, const struct bw_instance *in,
+                                   const struct bw_profile *profiles, size_t nprof,
+                                   const struct bw_user *admin, const char *admin_profile_id)
+{
+	bw_result r = s->ops->instance_create(s, in, profiles, nprof, admin, admin_profile_id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_instance_get(struct bw_store *s, const char *id, struct bw_instance *out)
+{
+	bw_result r = s->ops->instance_get(s, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_instance_list(struct bw_store *s, const char *after, struct bw_instance *out,
+                                 size_t max, size_t *n)
+{
+	bw_result r = s->ops->instance_list(s, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_instance_update(struct bw_store *s, const struct bw_instance *in)
+{
+	bw_result r = s->ops->instance_update(s, in);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_instance_delete(struct bw_store *s, const char *id)
+{
+	bw_result r = s->ops->instance_delete(s, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_profile_insert(struct bw_store *s, const struct bw_profile *p)
+{
+	bw_result r = s->ops->profile_insert(s, p);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_profile_get(struct bw_store *s, const char *iid, const char *id,
+                               struct bw_profile *out)
+{
+	bw_result r = s->ops->profile_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_profile_list(struct bw_store *s, const char *iid, const char *after,
+                                struct bw_profile *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->profile_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_profile_update(struct bw_store *s, const struct bw_profile *p)
+{
+	bw_result r = s->ops->profile_update(s, p);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_profile_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->profile_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_insert(struct bw_store *s, const struct bw_user *u, char **profile_ids,
+                               size_t nids)
+{
+	bw_result r = s->ops->user_insert(s, u, profile_ids, nids);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_get(struct bw_store *s, const char *iid, const char *id,
+                            struct bw_user *out)
+{
+	bw_result r = s->ops->user_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_by_name(struct bw_store *s, const char *iid, const char *username,
+                                struct bw_user *out)
+{
+	bw_result r = s->ops->user_by_name(s, iid, username, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_list(struct bw_store *s, const char *iid, const char *after,
+                             struct bw_user *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->user_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_update(struct bw_store *s, const struct bw_user *u, char **profile_ids,
+                               size_t nids)
+{
+	bw_result r = s->ops->user_update(s, u, profile_ids, nids);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->user_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_profiles(struct bw_store *s, const char *iid, const char *uid,
+                                 struct bw_profile *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->user_profiles(s, iid, uid, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_user_mfa_step(struct bw_store *s, const char *iid, const char *uid,
+                                 long long step)
+{
+	bw_result r = s->ops->user_mfa_step(s, iid, uid, step);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_recovery_codes_set(struct bw_store *s, const char *iid, const char *uid,
+                                      const uint8_t (*hashes)[32], size_t n)
+{
+	bw_result r = s->ops->recovery_codes_set(s, iid, uid, hashes, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_recovery_code_use(struct bw_store *s, const char *iid, const char *uid,
+                                     const uint8_t hash[32], long long now)
+{
+	bw_result r = s->ops->recovery_code_use(s, iid, uid, hash, now);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_session_insert(struct bw_store *s, const struct bw_session *se,
+                                  const uint8_t hash[32])
+{
+	bw_result r = s->ops->session_insert(s, se, hash);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_session_find(struct bw_store *s, const uint8_t hash[32], struct bw_session *out)
+{
+	bw_result r = s->ops->session_find(s, hash, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_session_touch(struct bw_store *s, const char *id, long long now)
+{
+	bw_result r = s->ops->session_touch(s, id, now);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_session_revoke(struct bw_store *s, const char *iid, const char *uid,
+                                  const char *id, long long now)
+{
+	bw_result r = s->ops->session_revoke(s, iid, uid, id, now);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_session_revoke_user(struct bw_store *s, const char *iid, const char *uid,
+                                       long long now)
+{
+	bw_result r = s->ops->session_revoke_user(s, iid, uid, now);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_session_list(struct bw_store *s, const char *iid, const char *uid, long long now,
+                                struct bw_session *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->session_list(s, iid, uid, now, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_failures_get(struct bw_store *s, const char *key, struct bw_failures *out)
+{
+	bw_result r = s->ops->failures_get(s, key, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_failures_put(struct bw_store *s, const char *key, const struct bw_failures *f)
+{
+	bw_result r = s->ops->failures_put(s, key, f);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_failures_clear(struct bw_store *s, const char *key)
+{
+	bw_result r = s->ops->failures_clear(s, key);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_audit_append(struct bw_store *s, const struct bw_audit_event *ev, size_t n,
+                                const struct bw_audit_head *heads, size_t nheads)
+{
+	bw_result r = s->ops->audit_append(s, ev, n, heads, nheads);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_audit_head(struct bw_store *s, const char *chain, struct bw_audit_head *out)
+{
+	bw_result r = s->ops->audit_head(s, chain, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_audit_list(struct bw_store *s, const struct bw_audit_filter *f,
+                              struct bw_audit_event *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->audit_list(s, f, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_audit_scan(struct bw_store *s, const char *chain, bw_audit_cb *cb, void *arg)
+{
+	bw_result r = s->ops->audit_scan(s, chain, cb, arg);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_audit_chains(struct bw_store *s, char (*out)[48], size_t max, size_t *n)
+{
+	bw_result r = s->ops->audit_chains(s, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_instance_clear(struct bw_instance *i)
+{
+	free(i->settings);
+	i->settings = NULL;
+}
+
+void bw_profile_clear(struct bw_profile *p)
+{
+	free(p->permissions);
+	p->permissions = NULL;
+}
+
+void bw_user_clear(struct bw_user *u)
+{
+	free(u->password_hash);
+	free(u->mfa_secret);
+	u->password_hash = NULL;
+	u->mfa_secret = NULL;
+	u->mfa_secret_len = 0;
 }

@@ -42,4 +42,187 @@ BW_MUST_USE bw_result bw_store_platform_key_list(struct bw_store *s, const char 
 BW_MUST_USE bw_result bw_store_platform_key_revoke(struct bw_store *s, const char *id,
                                                    long long now);
 
+/* ---- identity (0002) ---- */
+
+struct bw_instance {
+	char id[48];
+	char alias[72];
+	char default_region[4];
+	char *settings; /* JSON text, malloc'd; bw_instance_clear frees it */
+	long long created_at, updated_at;
+};
+void bw_instance_clear(struct bw_instance *i);
+
+struct bw_profile {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char description[1040];
+	char *permissions; /* JSON array text, malloc'd */
+	long long created_at, updated_at;
+};
+void bw_profile_clear(struct bw_profile *p);
+
+struct bw_user {
+	char id[48];
+	char instance_id[48];
+	char username[136];
+	char first_name[136];
+	char last_name[136];
+	char email[264];
+	char routing_profile_id[48];
+	char hierarchy_group[136];
+	char status[40];
+	bool disabled;
+	bool mfa_enabled;
+	long long mfa_last_step;
+	long long created_at, updated_at;
+	char *password_hash; /* malloc'd or NULL */
+	uint8_t *mfa_secret; /* malloc'd sealed blob or NULL */
+	size_t mfa_secret_len;
+};
+void bw_user_clear(struct bw_user *u);
+
+struct bw_session {
+	char id[48];
+	char instance_id[48];
+	char user_id[48];
+	long long created_at, last_seen_at, expires_at;
+	char source_ip[64];
+	char user_agent[256];
+	bool mfa_pending;
+};
+
+/* Instances: created with their default profiles and first user at once. */
+BW_MUST_USE bw_result bw_store_instance_create(struct bw_store *s, const struct bw_instance *in,
+                                               const struct bw_profile *profiles, size_t nprof,
+                                               const struct bw_user *admin,
+                                               const char *admin_profile_id);
+BW_MUST_USE bw_result bw_store_instance_get(struct bw_store *s, const char *id,
+                                            struct bw_instance *out);
+BW_MUST_USE bw_result bw_store_instance_list(struct bw_store *s, const char *after,
+                                             struct bw_instance *out, size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_instance_update(struct bw_store *s, const struct bw_instance *in);
+BW_MUST_USE bw_result bw_store_instance_delete(struct bw_store *s, const char *id);
+
+/* Security profiles, always within one instance. */
+BW_MUST_USE bw_result bw_store_profile_insert(struct bw_store *s, const struct bw_profile *p);
+BW_MUST_USE bw_result bw_store_profile_get(struct bw_store *s, const char *iid, const char *id,
+                                           struct bw_profile *out);
+BW_MUST_USE bw_result bw_store_profile_list(struct bw_store *s, const char *iid, const char *after,
+                                            struct bw_profile *out, size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_profile_update(struct bw_store *s, const struct bw_profile *p);
+/* BW_CONFLICT while a user holds it. */
+BW_MUST_USE bw_result bw_store_profile_delete(struct bw_store *s, const char *iid, const char *id);
+
+/* Users. profile_ids == NULL on update leaves the assignment alone. */
+BW_MUST_USE bw_result bw_store_user_insert(struct bw_store *s, const struct bw_user *u,
+                                           char **profile_ids, size_t nids);
+BW_MUST_USE bw_result bw_store_user_get(struct bw_store *s, const char *iid, const char *id,
+                                        struct bw_user *out);
+BW_MUST_USE bw_result bw_store_user_by_name(struct bw_store *s, const char *iid,
+                                            const char *username, struct bw_user *out);
+BW_MUST_USE bw_result bw_store_user_list(struct bw_store *s, const char *iid, const char *after,
+                                         struct bw_user *out, size_t max, size_t *n);
+/* Writes every field of u (password_hash and mfa fields included). */
+BW_MUST_USE bw_result bw_store_user_update(struct bw_store *s, const struct bw_user *u,
+                                           char **profile_ids, size_t nids);
+BW_MUST_USE bw_result bw_store_user_delete(struct bw_store *s, const char *iid, const char *id);
+/* The profile ids and permission arrays of a user's profiles. */
+BW_MUST_USE bw_result bw_store_user_profiles(struct bw_store *s, const char *iid, const char *uid,
+                                             struct bw_profile *out, size_t max, size_t *n);
+/* Accepts a TOTP step only if it is newer than the last one (replay). */
+BW_MUST_USE bw_result bw_store_user_mfa_step(struct bw_store *s, const char *iid, const char *uid,
+                                             long long step);
+BW_MUST_USE bw_result bw_store_recovery_codes_set(struct bw_store *s, const char *iid,
+                                                  const char *uid, const uint8_t (*hashes)[32],
+                                                  size_t n);
+/* Marks one unused code used; BW_NOTFOUND if none matches. */
+BW_MUST_USE bw_result bw_store_recovery_code_use(struct bw_store *s, const char *iid,
+                                                 const char *uid, const uint8_t hash[32],
+                                                 long long now);
+
+/* Sessions. */
+BW_MUST_USE bw_result bw_store_session_insert(struct bw_store *s, const struct bw_session *se,
+                                              const uint8_t hash[32]);
+BW_MUST_USE bw_result bw_store_session_find(struct bw_store *s, const uint8_t hash[32],
+                                            struct bw_session *out);
+BW_MUST_USE bw_result bw_store_session_touch(struct bw_store *s, const char *id, long long now);
+BW_MUST_USE bw_result bw_store_session_revoke(struct bw_store *s, const char *iid, const char *uid,
+                                              const char *id, long long now);
+/* Ends every session of a user (password change, disable, MFA reset). */
+BW_MUST_USE bw_result bw_store_session_revoke_user(struct bw_store *s, const char *iid,
+                                                   const char *uid, long long now);
+BW_MUST_USE bw_result bw_store_session_list(struct bw_store *s, const char *iid, const char *uid,
+                                            long long now, struct bw_session *out, size_t max,
+                                            size_t *n);
+
+/* Login failures by key; counts and lock times are the caller's policy. */
+struct bw_failures {
+	long long failures;
+	long long locked_until;
+	long long updated_at;
+};
+BW_MUST_USE bw_result bw_store_failures_get(struct bw_store *s, const char *key,
+                                            struct bw_failures *out);
+BW_MUST_USE bw_result bw_store_failures_put(struct bw_store *s, const char *key,
+                                            const struct bw_failures *f);
+BW_MUST_USE bw_result bw_store_failures_clear(struct bw_store *s, const char *key);
+
+/* ---- audit (0002) ---- */
+
+struct bw_audit_event {
+	char chain[48];
+	long long seq;
+	char id[48];
+	char time[40];
+	char instance_id[48];
+	char principal_kind[16];
+	char principal_id[48];
+	char principal_name[264];
+	char action[64];
+	char resource[264];
+	char source_ip[64];
+	char user_agent[264];
+	char result[16];
+	int status;
+	char error_code[40];
+	char request_id[72];
+	uint8_t prev_hash[32];
+	uint8_t hash[32];
+};
+
+struct bw_audit_head {
+	char chain[48];
+	long long seq;
+	uint8_t hash[32];
+	uint8_t mac[32];
+};
+
+/* Appends events and sets the heads, in one transaction. */
+BW_MUST_USE bw_result bw_store_audit_append(struct bw_store *s, const struct bw_audit_event *ev,
+                                            size_t n, const struct bw_audit_head *heads,
+                                            size_t nheads);
+BW_MUST_USE bw_result bw_store_audit_head(struct bw_store *s, const char *chain,
+                                          struct bw_audit_head *out);
+
+struct bw_audit_filter {
+	const char *instance_id; /* NULL: the platform chain */
+	const char *action;
+	const char *result;
+	const char *principal_id;
+	const char *since, *until; /* RFC 3339 */
+	long long before_seq;      /* paging: 0 for the newest */
+};
+/* Newest first. */
+BW_MUST_USE bw_result bw_store_audit_list(struct bw_store *s, const struct bw_audit_filter *f,
+                                          struct bw_audit_event *out, size_t max, size_t *n);
+/* Calls cb for every event of a chain in seq order (stops when cb returns non-zero). */
+typedef int(bw_audit_cb)(const struct bw_audit_event *ev, void *arg);
+BW_MUST_USE bw_result bw_store_audit_scan(struct bw_store *s, const char *chain, bw_audit_cb *cb,
+                                          void *arg);
+/* Every chain name that has events or a head. */
+BW_MUST_USE bw_result bw_store_audit_chains(struct bw_store *s, char (*out)[48], size_t max,
+                                            size_t *n);
+
 #endif

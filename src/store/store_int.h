@@ -20,10 +20,69 @@ struct bw_store_ops {
 	bw_result (*ping)(struct bw_store *s);
 	bw_result (*pk_insert)(struct bw_store *s, const struct bw_platform_key *k,
 	                       const uint8_t hash[32]);
-	bw_result (*pk_find)(struct bw_store *s, const uint8_t hash[32], struct bw_platform_key *out);
+	bw_result (*pk_find)(struct bw_store *s, const uint8_t hash[32],
+	                     struct bw_platform_key *out);
 	bw_result (*pk_list)(struct bw_store *s, const char *after, struct bw_platform_key *out,
 	                     size_t max, size_t *n);
 	bw_result (*pk_revoke)(struct bw_store *s, const char *id, long long now);
+	/* Resets the statements a call left open (they would pin a WAL snapshot). */
+	void (*release)(struct bw_store *s);
+	/* identity and audit */
+	bw_result (*instance_create)(struct bw_store *s, const struct bw_instance *in,
+	                             const struct bw_profile *profiles, size_t nprof,
+	                             const struct bw_user *admin, const char *admin_profile_id);
+	bw_result (*instance_get)(struct bw_store *s, const char *id, struct bw_instance *out);
+	bw_result (*instance_list)(struct bw_store *s, const char *after, struct bw_instance *out,
+	                           size_t max, size_t *n);
+	bw_result (*instance_update)(struct bw_store *s, const struct bw_instance *in);
+	bw_result (*instance_delete)(struct bw_store *s, const char *id);
+	bw_result (*profile_insert)(struct bw_store *s, const struct bw_profile *p);
+	bw_result (*profile_get)(struct bw_store *s, const char *iid, const char *id,
+	                         struct bw_profile *out);
+	bw_result (*profile_list)(struct bw_store *s, const char *iid, const char *after,
+	                          struct bw_profile *out, size_t max, size_t *n);
+	bw_result (*profile_update)(struct bw_store *s, const struct bw_profile *p);
+	bw_result (*profile_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*user_insert)(struct bw_store *s, const struct bw_user *u, char **profile_ids,
+	                         size_t nids);
+	bw_result (*user_get)(struct bw_store *s, const char *iid, const char *id,
+	                      struct bw_user *out);
+	bw_result (*user_by_name)(struct bw_store *s, const char *iid, const char *username,
+	                          struct bw_user *out);
+	bw_result (*user_list)(struct bw_store *s, const char *iid, const char *after,
+	                       struct bw_user *out, size_t max, size_t *n);
+	bw_result (*user_update)(struct bw_store *s, const struct bw_user *u, char **profile_ids,
+	                         size_t nids);
+	bw_result (*user_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*user_profiles)(struct bw_store *s, const char *iid, const char *uid,
+	                           struct bw_profile *out, size_t max, size_t *n);
+	bw_result (*user_mfa_step)(struct bw_store *s, const char *iid, const char *uid,
+	                           long long step);
+	bw_result (*recovery_codes_set)(struct bw_store *s, const char *iid, const char *uid,
+	                                const uint8_t (*hashes)[32], size_t n);
+	bw_result (*recovery_code_use)(struct bw_store *s, const char *iid, const char *uid,
+	                               const uint8_t hash[32], long long now);
+	bw_result (*session_insert)(struct bw_store *s, const struct bw_session *se,
+	                            const uint8_t hash[32]);
+	bw_result (*session_find)(struct bw_store *s, const uint8_t hash[32],
+	                          struct bw_session *out);
+	bw_result (*session_touch)(struct bw_store *s, const char *id, long long now);
+	bw_result (*session_revoke)(struct bw_store *s, const char *iid, const char *uid,
+	                            const char *id, long long now);
+	bw_result (*session_revoke_user)(struct bw_store *s, const char *iid, const char *uid,
+	                                 long long now);
+	bw_result (*session_list)(struct bw_store *s, const char *iid, const char *uid,
+	                          long long now, struct bw_session *out, size_t max, size_t *n);
+	bw_result (*failures_get)(struct bw_store *s, const char *key, struct bw_failures *out);
+	bw_result (*failures_put)(struct bw_store *s, const char *key, const struct bw_failures *f);
+	bw_result (*failures_clear)(struct bw_store *s, const char *key);
+	bw_result (*audit_append)(struct bw_store *s, const struct bw_audit_event *ev, size_t n,
+	                          const struct bw_audit_head *heads, size_t nheads);
+	bw_result (*audit_head)(struct bw_store *s, const char *chain, struct bw_audit_head *out);
+	bw_result (*audit_list)(struct bw_store *s, const struct bw_audit_filter *f,
+	                        struct bw_audit_event *out, size_t max, size_t *n);
+	bw_result (*audit_scan)(struct bw_store *s, const char *chain, bw_audit_cb *cb, void *arg);
+	bw_result (*audit_chains)(struct bw_store *s, char (*out)[48], size_t max, size_t *n);
 };
 
 /* Every handle starts with its ops pointer. */

@@ -1,0 +1,31 @@
+/* Internals of the SQLite backend, shared by its files. */
+#ifndef BW_SQLITE_INT_H
+#define BW_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+#define SQ_CACHE 96
+
+struct sq_store {
+	struct bw_store base;
+	sqlite3 *db;
+	struct {
+		const char *sql; /* static text: compared by pointer */
+		sqlite3_stmt *st;
+	} cache[SQ_CACHE];
+};
+
+#define SQ(s) ((struct sq_store *)(s))
+
+/* A prepared statement for a static SQL text, reset and ready to bind. */
+sqlite3_stmt *bw_sq__stmt(struct sq_store *q, const char *sql);
+bw_result bw_sq__exec(sqlite3 *db, const char *sql);
+bw_result bw_sq__begin(struct sq_store *q);
+bw_result bw_sq__end(struct sq_store *q, bw_result r); /* commit on BW_OK, else roll back */
+void bw_sq__text(char *dst, size_t n, sqlite3_stmt *st, int col);
+char *bw_sq__dup(sqlite3_stmt *st, int col); /* malloc'd copy or NULL */
+bw_result bw_sq__step_done(sqlite3_stmt *st); /* DONE → OK, constraint → CONFLICT */
+
+#endif

@@ -1,0 +1,61 @@
+/* The SQLite backend's operations, assembled into its vtable in sqlite.c. */
+#ifndef BW_SQLITE_OPS_H
+#define BW_SQLITE_OPS_H
+
+#include "store/sqlite_int.h"
+
+bw_result bw_sq__instance_create(struct bw_store *s, const struct bw_instance *in,
+                                 const struct bw_profile *profiles, size_t nprof,
+                                 const struct bw_user *admin, const char *admin_profile_id);
+bw_result bw_sq__instance_get(struct bw_store *s, const char *id, struct bw_instance *out);
+bw_result bw_sq__instance_list(struct bw_store *s, const char *after, struct bw_instance *out,
+                               size_t max, size_t *n);
+bw_result bw_sq__instance_update(struct bw_store *s, const struct bw_instance *in);
+bw_result bw_sq__instance_delete(struct bw_store *s, const char *id);
+bw_result bw_sq__profile_insert(struct bw_store *s, const struct bw_profile *p);
+bw_result bw_sq__profile_get(struct bw_store *s, const char *iid, const char *id,
+                             struct bw_profile *out);
+bw_result bw_sq__profile_list(struct bw_store *s, const char *iid, const char *after,
+                              struct bw_profile *out, size_t max, size_t *n);
+bw_result bw_sq__profile_update(struct bw_store *s, const struct bw_profile *p);
+bw_result bw_sq__profile_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__user_insert(struct bw_store *s, const struct bw_user *u, char **profile_ids,
+                             size_t nids);
+bw_result bw_sq__user_get(struct bw_store *s, const char *iid, const char *id, struct bw_user *out);
+bw_result bw_sq__user_by_name(struct bw_store *s, const char *iid, const char *username,
+                              struct bw_user *out);
+bw_result bw_sq__user_list(struct bw_store *s, const char *iid, const char *after,
+                           struct bw_user *out, size_t max, size_t *n);
+bw_result bw_sq__user_update(struct bw_store *s, const struct bw_user *u, char **profile_ids,
+                             size_t nids);
+bw_result bw_sq__user_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__user_profiles(struct bw_store *s, const char *iid, const char *uid,
+                               struct bw_profile *out, size_t max, size_t *n);
+bw_result bw_sq__user_mfa_step(struct bw_store *s, const char *iid, const char *uid,
+                               long long step);
+bw_result bw_sq__recovery_codes_set(struct bw_store *s, const char *iid, const char *uid,
+                                    const uint8_t (*hashes)[32], size_t n);
+bw_result bw_sq__recovery_code_use(struct bw_store *s, const char *iid, const char *uid,
+                                   const uint8_t hash[32], long long now);
+bw_result bw_sq__session_insert(struct bw_store *s, const struct bw_session *se,
+                                const uint8_t hash[32]);
+bw_result bw_sq__session_find(struct bw_store *s, const uint8_t hash[32], struct bw_session *out);
+bw_result bw_sq__session_touch(struct bw_store *s, const char *id, long long now);
+bw_result bw_sq__session_revoke(struct bw_store *s, const char *iid, const char *uid,
+                                const char *id, long long now);
+bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const char *uid,
+                                     long long now);
+bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now,
+                              struct bw_session *out, size_t max, size_t *n);
+bw_result bw_sq__failures_get(struct bw_store *s, const char *key, struct bw_failures *out);
+bw_result bw_sq__failures_put(struct bw_store *s, const char *key, const struct bw_failures *f);
+bw_result bw_sq__failures_clear(struct bw_store *s, const char *key);
+bw_result bw_sq__audit_append(struct bw_store *s, const struct bw_audit_event *ev, size_t n,
+                              const struct bw_audit_head *heads, size_t nheads);
+bw_result bw_sq__audit_head(struct bw_store *s, const char *chain, struct bw_audit_head *out);
+bw_result bw_sq__audit_list(struct bw_store *s, const struct bw_audit_filter *f,
+                            struct bw_audit_event *out, size_t max, size_t *n);
+bw_result bw_sq__audit_scan(struct bw_store *s, const char *chain, bw_audit_cb *cb, void *arg);
+bw_result bw_sq__audit_chains(struct bw_store *s, char (*out)[48], size_t max, size_t *n);
+
+#endif
