@@ -11,7 +11,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: bulwark <command> [options]\n\n"
 	           "commands:\n"
 	           "  init   --data DIR [--json]   create a data folder and the first platform key\n"
-	           "  serve  --data DIR [...]      run the contact center (see `bulwark serve --help`)\n");
+	           "  serve  --data DIR [...]      run the contact center (see `bulwark serve --help`)\n"
+	           "  routes [--json]              list the route table and each route's permission\n"
+	           "  audit verify --data DIR      check the audit trail offline\n");
 }
 
 int main(int argc, char **argv, char **envp)
@@ -34,6 +36,10 @@ int main(int argc, char **argv, char **envp)
 		return bw_cmd_init(argc - 1, argv + 1);
 	if (!strcmp(cmd, "serve"))
 		return bw_cmd_serve(argc - 1, argv + 1, envp);
+	if (!strcmp(cmd, "routes"))
+		return bw_cmd_routes(argc - 1, argv + 1);
+	if (!strcmp(cmd, "audit") && argc > 2 && !strcmp(argv[2], "verify"))
+		return bw_cmd_audit_verify(argc - 2, argv + 2);
 	fprintf(stderr, "bulwark: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return 2;

@@ -4,5 +4,7 @@
 
 int bw_cmd_init(int argc, char **argv);
 int bw_cmd_serve(int argc, char **argv, char **envp);
+int bw_cmd_routes(int argc, char **argv);
+int bw_cmd_audit_verify(int argc, char **argv);
 
 #endif

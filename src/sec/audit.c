@@ -313,7 +313,7 @@ static bw_result verify_chain(struct bw_store *s, const uint8_t key[32], const c
 		set_bad(&v, h.seq, NULL, "chain head forged (MAC mismatch)");
 	} else if (h.seq != last || sodium_memcmp(h.hash, v.prev, 32) != 0) {
 		set_bad(&v, last + 1, NULL,
-		        h.seq > last ? "tail cut (records after this one are missing)"
+		        h.seq > last ? "tail cut (this record and those after it are missing)"
 		                     : "chain longer than its head");
 	}
 	*bad = v.bad;
