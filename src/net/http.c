@@ -488,6 +488,8 @@ static void peer_info(struct bw_conn *c, struct bw_req *r)
 	}
 	(void)re_snprintf(r->peer, sizeof(r->peer), "%j", &c->peer);
 	r->tls = bw_listener_is_tls(c->lst);
+	if (r->xff)
+		bw_net__client_from_xff(r);
 }
 
 static void message_done(struct bw_conn *c)

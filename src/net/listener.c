@@ -242,6 +242,8 @@ bw_result bw_server_start(const struct bw_server_opts *o, char *listen_out, size
 	L->hsts_max_age = (int)bw_config_int(cfg, "hsts_max_age_s");
 	L->shutdown_ms = (uint32_t)bw_config_int(cfg, "shutdown_timeout_ms");
 	http_parser_set_max_header_size(BW_MAX_HEADER_BYTES);
+	if (bw_net__trusted_init(bw_config_str(cfg, "trusted_proxies")) != BW_OK)
+		return BW_INVALID;
 
 	int maxfds = (int)bw_config_int(cfg, "max_fds");
 	fd_setsize(0);

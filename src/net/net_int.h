@@ -85,6 +85,11 @@ void bw_req_free(struct bw_req *r);
  * here, or is dropped while it is NULL (the default). */
 extern void (*bw_http__test_sink)(struct bw_conn *c, struct mbuf *mb);
 
+/* proxy.c: the client address behind trusted proxies */
+bw_result bw_net__trusted_init(const char *list);
+void bw_net__trusted_free(void);
+void bw_net__client_from_xff(struct bw_req *r);
+
 /* http_reply.c */
 /* Serializes and sends a response; frees resp->body. */
 void bw_http__write_resp(struct bw_conn *c, const struct bw_req *req, struct bw_resp *resp);
