@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli.h"
 #include "cmd/cmd.h"
 
 static void usage(FILE *f)
@@ -13,7 +14,11 @@ static void usage(FILE *f)
 	           "  init   --data DIR [--json]   create a data folder and the first platform key\n"
 	           "  serve  --data DIR [...]      run the contact center (see `bulwark serve --help`)\n"
 	           "  routes [--json]              list the route table and each route's permission\n"
-	           "  audit verify --data DIR      check the audit trail offline\n");
+	           "  audit verify --data DIR      check the audit trail offline\n"
+	           "\nadmin commands, through the HTTP API ($BULWARK_URL, $BULWARK_TOKEN):\n");
+	bw_cli_usage(f);
+	fprintf(f, "\n`bulwark <command> --help` describes each. Exit codes of the admin commands:\n"
+	           "0 done, 1 the API refused, 2 usage error, 3 server unreachable or failing.\n");
 }
 
 int main(int argc, char **argv, char **envp)
@@ -38,8 +43,11 @@ int main(int argc, char **argv, char **envp)
 		return bw_cmd_serve(argc - 1, argv + 1, envp);
 	if (!strcmp(cmd, "routes"))
 		return bw_cmd_routes(argc - 1, argv + 1);
+	/* `audit verify` is offline; `audit list|verify-api` go through the API. */
 	if (!strcmp(cmd, "audit") && argc > 2 && !strcmp(argv[2], "verify"))
 		return bw_cmd_audit_verify(argc - 2, argv + 2);
+	if (bw_cli_handles(cmd))
+		return bw_cli_main(argc - 1, argv + 1);
 	fprintf(stderr, "bulwark: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return 2;
