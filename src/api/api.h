@@ -60,6 +60,8 @@ int bw_api_str(struct bw_ctx *c, const char *key, size_t min, size_t max, bool r
                const char **out);
 /* Refuses fields outside the NULL-ended list (400 naming the field). */
 int bw_api_only(struct bw_ctx *c, const char *const *allowed);
+/* A query parameter: replies 400 and returns -1 when too long or empty. */
+int bw_api_query(struct bw_ctx *c, const char *name, char *buf, size_t n, bool *present);
 bool bw_api_name_ok(const char *s); /* [A-Za-z0-9._@+-]* */
 bool bw_api_id_ok(const char *s);
 

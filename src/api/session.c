@@ -12,6 +12,7 @@
 #include "sec/isettings.h"
 #include "sec/mfa.h"
 #include "sec/password.h"
+#include "sec/throttle.h"
 #include "sec/token.h"
 #include "store/store.h"
 
@@ -42,12 +43,19 @@ static void record_failure(struct bw_ctx *c, const char *key, const struct bw_is
 	bw_ignore(bw_store_failures_put(c->store, key, &f));
 }
 
-static long long locked_for(struct bw_ctx *c, const char *key, long long now)
+/* Seconds the key stays locked, and how many attempts may run at once now:
+ * what is left before the threshold, or one after an expired lock. */
+static long long locked_for(struct bw_ctx *c, const char *key, long long threshold,
+                            long long now, int *allowed)
 {
 	struct bw_failures f;
-	if (bw_store_failures_get(c->store, key, &f) != BW_OK)
+	*allowed = (int)threshold;
+	if (bw_store_failures_get(c->store, key, &f) != BW_OK || now - f.updated_at > FAILURE_WINDOW_S)
 		return 0;
-	return f.locked_until > now ? f.locked_until - now : 0;
+	if (f.locked_until > now)
+		return f.locked_until - now;
+	*allowed = f.failures < threshold ? (int)(threshold - f.failures) : 1;
+	return 0;
 }
 
 static void throttled(struct bw_ctx *c, long long secs)
@@ -111,12 +119,40 @@ static void issue_session(struct bw_ctx *c, const struct bw_user *u, const struc
 	bw_reply_json(c, 200, o);
 }
 
+static void attempt(struct bw_ctx *c, const struct bw_isettings *stp, const char *username,
+                    const char *password, const char *code, const char *ukey, const char *akey,
+                    long long now)
+{
+	struct bw_user u = {0};
+	bw_result r = bw_store_user_by_name(c->store, c->req->params[0], username, &u);
+	bool found = r == BW_OK && !u.disabled && u.password_hash;
+	/* An unknown user costs one hash too: the same answer in the same time. */
+	bool ok = bw_password_verify(found ? u.password_hash : NULL, password) && found;
+	if (!ok) {
+		fail_login(c, ukey, akey, stp, now, "Unauthenticated", "invalid username or password");
+		goto out;
+	}
+	if (u.mfa_enabled && !second_factor(c, &u, code, now)) {
+		fail_login(c, ukey, akey, stp, now, "MfaRequired",
+		           code ? "the MFA code is not valid" : "an MFA code is required");
+		goto out;
+	}
+	bw_ignore(bw_store_failures_clear(c->store, ukey));
+	/* The audit record names the user who logged in. */
+	c->who.kind = BW_P_USER;
+	snprintf(c->who.id, sizeof(c->who.id), "%s", u.id);
+	snprintf(c->who.name, sizeof(c->who.name), "%s", u.username);
+	snprintf(c->who.instance_id, sizeof(c->who.instance_id), "%s", u.instance_id);
+	issue_session(c, &u, stp, stp->mfa_required && !u.mfa_enabled, now);
+out:
+	bw_user_clear(&u);
+}
+
 void bw_api_login(struct bw_ctx *c)
 {
 	static const char *const fields[] = {"username", "password", "totp_code", NULL};
 	const char *username, *password, *code;
 	struct bw_instance in = {0};
-	struct bw_user u = {0};
 	struct bw_isettings st;
 	c->audit_action = "auth.login";
 	if (bw_api_only(c, fields) || bw_api_str(c, "username", 1, 128, true, &username) ||
@@ -144,34 +180,26 @@ void bw_api_login(struct bw_ctx *c)
 	lname[i] = '\0';
 	snprintf(ukey, sizeof(ukey), "u:%s:%s", c->req->params[0], lname);
 	snprintf(akey, sizeof(akey), "a:%s:%s", c->req->params[0], c->req->peer);
-	long long wait = locked_for(c, ukey, now);
-	long long await = locked_for(c, akey, now);
+	int uallow, aallow;
+	long long wait = locked_for(c, ukey, st.max_failures, now, &uallow);
+	long long await = locked_for(c, akey, st.address_max_failures, now, &aallow);
 	if (wait || await) {
 		throttled(c, wait > await ? wait : await);
 		return;
 	}
-	bw_result r = bw_store_user_by_name(c->store, c->req->params[0], username, &u);
-	bool found = r == BW_OK && !u.disabled && u.password_hash;
-	/* An unknown user costs one hash too: the same answer in the same time. */
-	bool ok = bw_password_verify(found ? u.password_hash : NULL, password) && found;
-	if (!ok) {
-		fail_login(c, ukey, akey, &st, now, "Unauthenticated", "invalid username or password");
-		goto out;
+	/* A burst of parallel attempts checks no more passwords than are left. */
+	if (!bw_throttle_enter(ukey, uallow)) {
+		throttled(c, 1);
+		return;
 	}
-	if (u.mfa_enabled && !second_factor(c, &u, code, now)) {
-		fail_login(c, ukey, akey, &st, now, "MfaRequired",
-		           code ? "the MFA code is not valid" : "an MFA code is required");
-		goto out;
+	if (!bw_throttle_enter(akey, aallow)) {
+		bw_throttle_leave(ukey);
+		throttled(c, 1);
+		return;
 	}
-	bw_ignore(bw_store_failures_clear(c->store, ukey));
-	/* The audit record names the user who logged in. */
-	c->who.kind = BW_P_USER;
-	snprintf(c->who.id, sizeof(c->who.id), "%s", u.id);
-	snprintf(c->who.name, sizeof(c->who.name), "%s", u.username);
-	snprintf(c->who.instance_id, sizeof(c->who.instance_id), "%s", u.instance_id);
-	issue_session(c, &u, &st, st.mfa_required && !u.mfa_enabled, now);
-out:
-	bw_user_clear(&u);
+	attempt(c, &st, username, password, code, ukey, akey, now);
+	bw_throttle_leave(akey);
+	bw_throttle_leave(ukey);
 }
 
 void bw_api_logout(struct bw_ctx *c)

@@ -64,3 +64,15 @@ bool bw_api_id_ok(const char *s)
 		return false;
 	return bw_api_name_ok(s);
 }
+
+int bw_api_query(struct bw_ctx *c, const char *name, char *buf, size_t n, bool *present)
+{
+	int r = bw_query_get(c->req, name, buf, n);
+	*present = r == 0;
+	if (r == -2 || (r == 0 && !buf[0])) {
+		bw_reply_error(c, 400, "InvalidParameter", r == -2 ? "query value too long" :
+		                                                     "query value empty", name);
+		return -1;
+	}
+	return 0;
+}

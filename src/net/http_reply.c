@@ -119,8 +119,8 @@ int bw_query_get(const struct bw_req *r, const char *name, char *out, size_t out
 				} else if (ch == '+') {
 					ch = ' ';
 				}
-				if (o + 1 >= outsz)
-					return -1;
+				if (o + 1 >= outsz || ch == '\0')
+					return -2; /* too long for the caller, or a NUL */
 				out[o++] = ch;
 			}
 			out[o] = '\0';

@@ -127,7 +127,8 @@ void bw_reply_error(struct bw_ctx *c, int status, const char *code, const char *
 void bw_reply_result(struct bw_ctx *c, bw_result r, const char *msg, const char *field);
 void bw_reply_empty(struct bw_ctx *c, int status);
 void bw_reply_header(struct bw_ctx *c, const char *name, const char *value);
-/* Reads ?name= from the query (percent-decoded); 0 if present. */
+/* Reads ?name= from the query (percent-decoded): 0 if present, -1 if
+ * absent, -2 if longer than outsz allows or holding a NUL. */
 int bw_query_get(const struct bw_req *r, const char *name, char *out, size_t outsz);
 
 /* WebSocket sessions (loop thread only). */

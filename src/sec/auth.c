@@ -13,6 +13,73 @@
 #include "store/store.h"
 
 #define TOUCH_EVERY_S 15
+#define CACHE_SLOTS 256
+
+/* Per worker thread: what a session token resolved to, trusted only while
+ * the store's auth epoch is unchanged (any revocation, disable, profile or
+ * settings write bumps it) and the session's own times allow. Anything in
+ * doubt takes the full path through the store. */
+struct cached {
+	uint8_t hash[32];
+	unsigned long long epoch;
+	struct bw_principal who;
+	long long expires_at, last_seen_at, idle_s;
+	struct bw_cidr ranges[BW_MAX_RANGES];
+	int nranges;
+};
+
+static _Thread_local struct cached *cache;
+
+static struct cached *slot_for(const uint8_t h[32])
+{
+	if (!cache) {
+		cache = calloc(CACHE_SLOTS, sizeof(*cache));
+		if (!cache)
+			return NULL;
+	}
+	return &cache[h[0] % CACHE_SLOTS];
+}
+
+static bool ranges_allow(const struct bw_cidr *r, int n, const struct bw_req *req)
+{
+	struct bw_isettings st;
+	st.nranges = n;
+	memcpy(st.ranges, r, sizeof(*r) * (size_t)n);
+	return bw_isettings_ip_allowed(&st, req->peer_family, req->peer_addr);
+}
+
+static bool from_cache(struct bw_ctx *c, const uint8_t h[32], long long now)
+{
+	struct cached *e = slot_for(h);
+	if (!e || e->epoch != bw_store_auth_epoch() || sodium_memcmp(e->hash, h, 32) != 0)
+		return false;
+	if (now >= e->expires_at || now - e->last_seen_at > e->idle_s)
+		return false;
+	if (!ranges_allow(e->ranges, e->nranges, c->req))
+		return false;
+	c->who = e->who;
+	if (now - e->last_seen_at >= TOUCH_EVERY_S) {
+		bw_ignore(bw_store_session_touch(c->store, e->who.session_id, now));
+		e->last_seen_at = now;
+	}
+	return true;
+}
+
+static void to_cache(const uint8_t h[32], unsigned long long epoch, const struct bw_principal *w,
+                     const struct bw_session *se, const struct bw_isettings *st, long long seen)
+{
+	struct cached *e = slot_for(h);
+	if (!e)
+		return;
+	memcpy(e->hash, h, 32);
+	e->epoch = epoch;
+	e->who = *w;
+	e->expires_at = se->expires_at;
+	e->last_seen_at = seen;
+	e->idle_s = st->idle_s;
+	e->nranges = st->nranges;
+	memcpy(e->ranges, st->ranges, sizeof(st->ranges[0]) * (size_t)st->nranges);
+}
 
 /* Bearer from Authorization, or for WebSocket routes from the offered
  * subprotocol "bearer.<token>" or ?token=. */
@@ -84,6 +151,10 @@ static bw_result auth_session(struct bw_ctx *c, const uint8_t h[32])
 	struct bw_user u = {0};
 	struct bw_isettings st;
 	long long now = bw_now_unix();
+	if (from_cache(c, h, now))
+		return BW_OK;
+	/* Read before the store, so a write racing this lookup voids the entry. */
+	unsigned long long epoch = bw_store_auth_epoch();
 	bw_result r = bw_store_session_find(c->store, h, &se);
 	if (r == BW_NOTFOUND)
 		return BW_UNAUTH;
@@ -115,8 +186,12 @@ static bw_result auth_session(struct bw_ctx *c, const uint8_t h[32])
 		return r;
 	if (!bw_isettings_ip_allowed(&st, c->req->peer_family, c->req->peer_addr))
 		return BW_DENIED;
-	if (now - se.last_seen_at >= TOUCH_EVERY_S)
+	long long seen = se.last_seen_at;
+	if (now - se.last_seen_at >= TOUCH_EVERY_S) {
 		bw_ignore(bw_store_session_touch(c->store, se.id, now));
+		seen = now;
+	}
+	to_cache(h, epoch, &c->who, &se, &st, seen);
 	return BW_OK;
 }
 

@@ -413,7 +413,9 @@ bw_result bw_sq__user_update(struct bw_store *s, const struct bw_user *u, char *
 	sqlite3_stmt *st = bw_sq__stmt(
 		q, "UPDATE users SET id=?1,instance_id=?2,username=?3,password_hash=?4,first_name=?5,"
 		   "last_name=?6,email=?7,routing_profile_id=?8,hierarchy_group=?9,status=?10,"
-		   "disabled=?11,mfa_secret=?12,mfa_enabled=?13,mfa_last_step=max(mfa_last_step,?14),"
+		   "disabled=?11,mfa_secret=?12,mfa_enabled=?13,"
+		   /* no seed (an MFA reset): the old seed's spent steps go with it */
+		   "mfa_last_step=CASE WHEN ?12 IS NULL THEN 0 ELSE max(mfa_last_step,?14) END,"
 		   "created_at=?15,updated_at=?16 WHERE instance_id=?2 AND id=?1");
 	if (!st)
 		goto out;

@@ -3,6 +3,23 @@
 
 #include "store/store_int.h"
 
+#include <stdatomic.h>
+
+/* Bumped by every write that can change who a credential is or what it may
+ * do (revocation, disable, profile, settings); authentication caches hold
+ * only what was read under the current value. */
+static atomic_ullong auth_epoch = 1;
+
+static void auth_changed(void)
+{
+	atomic_fetch_add(&auth_epoch, 1);
+}
+
+unsigned long long bw_store_auth_epoch(void)
+{
+	return atomic_load(&auth_epoch);
+}
+
 bw_result bw_store_open(struct bw_store **out, const char *db_path, enum bw_durability d)
 {
 	return bw_store__sqlite_ops.open(out, db_path, d);
@@ -44,7 +61,9 @@ bw_result bw_store_platform_key_list(struct bw_store *s, const char *after,
 
 bw_result bw_store_platform_key_revoke(struct bw_store *s, const char *id, long long now)
 {
-	return s->ops->pk_revoke(s, id, now);
+	bw_result r = s->ops->pk_revoke(s, id, now);
+	auth_changed();
+	return r;
 }
 
 bw_result bw_store_instance_create(struct bw_store *s, const struct bw_instance *in,
@@ -75,6 +94,7 @@ bw_result bw_store_instance_update(struct bw_store *s, const struct bw_instance 
 {
 	bw_result r = s->ops->instance_update(s, in);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 
@@ -82,6 +102,7 @@ bw_result bw_store_instance_delete(struct bw_store *s, const char *id)
 {
 	bw_result r = s->ops->instance_delete(s, id);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 
@@ -112,6 +133,7 @@ bw_result bw_store_profile_update(struct bw_store *s, const struct bw_profile *p
 {
 	bw_result r = s->ops->profile_update(s, p);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 
@@ -119,6 +141,7 @@ bw_result bw_store_profile_delete(struct bw_store *s, const char *iid, const cha
 {
 	bw_result r = s->ops->profile_delete(s, iid, id);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 
@@ -159,6 +182,7 @@ bw_result bw_store_user_update(struct bw_store *s, const struct bw_user *u, char
 {
 	bw_result r = s->ops->user_update(s, u, profile_ids, nids);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 
@@ -166,6 +190,7 @@ bw_result bw_store_user_delete(struct bw_store *s, const char *iid, const char *
 {
 	bw_result r = s->ops->user_delete(s, iid, id);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 
@@ -228,6 +253,7 @@ bw_result bw_store_session_revoke(struct bw_store *s, const char *iid, const cha
 {
 	bw_result r = s->ops->session_revoke(s, iid, uid, id, now);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 
@@ -236,6 +262,7 @@ bw_result bw_store_session_revoke_user(struct bw_store *s, const char *iid, cons
 {
 	bw_result r = s->ops->session_revoke_user(s, iid, uid, now);
 	s->ops->release(s);
+	auth_changed();
 	return r;
 }
 

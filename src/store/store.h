@@ -27,6 +27,9 @@ void bw_store_close(struct bw_store *s);
 /* Applies pending migrations; returns the schema version reached. */
 BW_MUST_USE bw_result bw_store_migrate(struct bw_store *s, int *version);
 BW_MUST_USE bw_result bw_store_ping(struct bw_store *s);
+/* Changes whenever a write may change an authentication or authorization
+ * decision (in this process); caches compare it before trusting an entry. */
+unsigned long long bw_store_auth_epoch(void);
 
 /* Platform keys (hash = BLAKE2b-256 of the key text). */
 BW_MUST_USE bw_result bw_store_platform_key_insert(struct bw_store *s,

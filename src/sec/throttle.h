@@ -1,0 +1,13 @@
+/* Logins in flight per key (a username or an address), in process: with the
+ * stored failure count it bounds how many passwords a burst of parallel
+ * attempts can have checked before the lock lands. */
+#ifndef BW_THROTTLE_H
+#define BW_THROTTLE_H
+
+#include <stdbool.h>
+
+/* Admits one attempt if fewer than `allowed` are in flight for key. */
+bool bw_throttle_enter(const char *key, int allowed);
+void bw_throttle_leave(const char *key);
+
+#endif
