@@ -65,6 +65,17 @@ int bw_api_query(struct bw_ctx *c, const char *name, char *buf, size_t n, bool *
 bool bw_api_name_ok(const char *s); /* [A-Za-z0-9._@+-]* */
 bool bw_api_id_ok(const char *s);
 
+/* A list route: fetch a page of items of item_size bytes after an id, encode
+ * each, and reply {"items","next_token"}. */
+struct bw_api_lister {
+	size_t item_size;
+	bw_result (*fetch)(struct bw_ctx *c, const char *after, void *out, size_t max, size_t *n);
+	json_t *(*encode)(struct bw_ctx *c, const void *item);
+	void (*clear)(void *item); /* NULL when items own no memory */
+	const char *(*id)(const void *item);
+};
+void bw_api_list(struct bw_ctx *c, const struct bw_api_lister *l);
+
 /* Shared list paging: ?limit= (default 50, max 1000) and ?next_token=. */
 int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz);
 

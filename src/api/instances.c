@@ -139,33 +139,32 @@ void bw_api_instances_create(struct bw_ctx *c)
 	free(in.settings);
 }
 
+static bw_result in_fetch(struct bw_ctx *c, const char *after, void *out, size_t max, size_t *n)
+{
+	return bw_store_instance_list(c->store, after, out, max, n);
+}
+
+static json_t *in_encode(struct bw_ctx *c, const void *item)
+{
+	(void)c;
+	return instance_json(item);
+}
+
+static void in_clear(void *item)
+{
+	bw_instance_clear(item);
+}
+
+static const char *in_id(const void *item)
+{
+	return ((const struct bw_instance *)item)->id;
+}
+
 void bw_api_instances_list(struct bw_ctx *c)
 {
-	size_t limit, n = 0;
-	char after[64];
-	if (bw_api_page(c, &limit, after, sizeof(after)) != 0)
-		return;
-	struct bw_instance *v = calloc(limit + 1, sizeof(*v));
-	if (!v) {
-		bw_reply_result(c, BW_NOMEM, NULL, NULL);
-		return;
-	}
-	bw_result r = bw_store_instance_list(c->store, after[0] ? after : NULL, v, limit + 1, &n);
-	json_t *items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		if (i < limit)
-			json_array_append_new(items, instance_json(&v[i]));
-		bw_instance_clear(&v[i]);
-	}
-	json_t *next = n > limit ? json_string(v[limit - 1].id) : json_null();
-	free(v);
-	if (r != BW_OK) {
-		json_decref(items);
-		json_decref(next);
-		bw_reply_result(c, r, NULL, NULL);
-		return;
-	}
-	bw_reply_json(c, 200, json_pack("{s:o, s:o}", "items", items, "next_token", next));
+	static const struct bw_api_lister l = {sizeof(struct bw_instance), in_fetch, in_encode,
+	                                       in_clear, in_id};
+	bw_api_list(c, &l);
 }
 
 /* Loads the {iid} of the path; replies 404 when it does not exist. */

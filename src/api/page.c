@@ -35,3 +35,33 @@ int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz)
 	}
 	return 0;
 }
+
+void bw_api_list(struct bw_ctx *c, const struct bw_api_lister *l)
+{
+	size_t limit, n = 0;
+	char after[64];
+	if (bw_api_page(c, &limit, after, sizeof(after)) != 0)
+		return;
+	/* One more than asked: its presence says there is a next page. */
+	char *items = calloc(limit + 1, l->item_size);
+	if (!items) {
+		bw_reply_result(c, BW_NOMEM, NULL, NULL);
+		return;
+	}
+	bw_result r = l->fetch(c, after[0] ? after : NULL, items, limit + 1, &n);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n && r == BW_OK; i++)
+		if (i < limit)
+			json_array_append_new(arr, l->encode(c, items + i * l->item_size));
+	json_t *next = r == BW_OK && n > limit ? json_string(l->id(items + (limit - 1) * l->item_size))
+	                                       : json_null();
+	for (size_t i = 0; l->clear && i < n; i++)
+		l->clear(items + i * l->item_size);
+	free(items);
+	if (r != BW_OK) {
+		json_decref(arr);
+		bw_reply_result(c, r, NULL, NULL);
+		return;
+	}
+	bw_reply_json(c, 200, json_pack("{s:o, s:o}", "items", arr, "next_token", next));
+}

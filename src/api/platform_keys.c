@@ -47,30 +47,27 @@ void bw_api_platform_keys_create(struct bw_ctx *c)
 	bw_reply_json(c, 201, o);
 }
 
+static bw_result pk_fetch(struct bw_ctx *c, const char *after, void *out, size_t max, size_t *n)
+{
+	return bw_store_platform_key_list(c->store, after, out, max, n);
+}
+
+static json_t *pk_encode(struct bw_ctx *c, const void *item)
+{
+	(void)c;
+	return key_json(item);
+}
+
+static const char *pk_id(const void *item)
+{
+	return ((const struct bw_platform_key *)item)->id;
+}
+
 void bw_api_platform_keys_list(struct bw_ctx *c)
 {
-	size_t limit, n = 0;
-	char after[64];
-	if (bw_api_page(c, &limit, after, sizeof(after)) != 0)
-		return;
-	struct bw_platform_key *keys = calloc(limit + 1, sizeof(*keys));
-	if (!keys) {
-		bw_reply_result(c, BW_NOMEM, NULL, NULL);
-		return;
-	}
-	bw_result r = bw_store_platform_key_list(c->store, after[0] ? after : NULL, keys, limit + 1, &n);
-	if (r != BW_OK) {
-		free(keys);
-		bw_reply_result(c, r, NULL, NULL);
-		return;
-	}
-	json_t *items = json_array();
-	size_t shown = n > limit ? limit : n;
-	for (size_t i = 0; i < shown; i++)
-		json_array_append_new(items, key_json(&keys[i]));
-	json_t *next = n > limit ? json_string(keys[limit - 1].id) : json_null();
-	free(keys);
-	bw_reply_json(c, 200, json_pack("{s:o, s:o}", "items", items, "next_token", next));
+	static const struct bw_api_lister l = {sizeof(struct bw_platform_key), pk_fetch, pk_encode,
+	                                       NULL, pk_id};
+	bw_api_list(c, &l);
 }
 
 void bw_api_platform_keys_delete(struct bw_ctx *c)

@@ -254,30 +254,43 @@ void bw_api_me_status(struct bw_ctx *c)
 	bw_user_clear(&u);
 }
 
+static bw_result se_fetch(struct bw_ctx *c, const char *after, void *out, size_t max, size_t *n)
+{
+	struct bw_instance in = {0};
+	struct bw_isettings st;
+	bw_result r = bw_store_instance_get(c->store, c->who.instance_id, &in);
+	if (r != BW_OK)
+		return r;
+	bw_isettings_parse(in.settings, &st);
+	bw_instance_clear(&in);
+	long long now = bw_now_unix();
+	/* Live means neither past its absolute expiry nor idle too long. */
+	return bw_store_session_list(c->store, c->who.instance_id, c->who.id, now, now - st.idle_s,
+	                             after, out, max, n);
+}
+
+static json_t *se_encode(struct bw_ctx *c, const void *item)
+{
+	const struct bw_session *s = item;
+	char a[32], b[32], e[32];
+	bw_time_rfc3339(s->created_at, a, sizeof(a));
+	bw_time_rfc3339(s->last_seen_at, b, sizeof(b));
+	bw_time_rfc3339(s->expires_at, e, sizeof(e));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", s->id, "created_at", a,
+	                 "last_seen_at", b, "expires_at", e, "source_ip", s->source_ip, "user_agent",
+	                 s->user_agent, "current", !strcmp(s->id, c->who.session_id));
+}
+
+static const char *se_id(const void *item)
+{
+	return ((const struct bw_session *)item)->id;
+}
+
 void bw_api_me_sessions(struct bw_ctx *c)
 {
-	struct bw_session s[100];
-	size_t n = 0;
-	bw_result r = bw_store_session_list(c->store, c->who.instance_id, c->who.id, bw_now_unix(), s,
-	                                    100, &n);
-	if (r != BW_OK) {
-		bw_reply_result(c, r, NULL, NULL);
-		return;
-	}
-	json_t *items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		char a[32], b[32], e[32];
-		bw_time_rfc3339(s[i].created_at, a, sizeof(a));
-		bw_time_rfc3339(s[i].last_seen_at, b, sizeof(b));
-		bw_time_rfc3339(s[i].expires_at, e, sizeof(e));
-		json_array_append_new(items,
-		                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", s[i].id,
-		                                "created_at", a, "last_seen_at", b, "expires_at", e,
-		                                "source_ip", s[i].source_ip, "user_agent",
-		                                s[i].user_agent, "current",
-		                                !strcmp(s[i].id, c->who.session_id)));
-	}
-	bw_reply_json(c, 200, json_pack("{s:o, s:n}", "items", items, "next_token"));
+	static const struct bw_api_lister l = {sizeof(struct bw_session), se_fetch, se_encode, NULL,
+	                                       se_id};
+	bw_api_list(c, &l);
 }
 
 void bw_api_me_session_revoke(struct bw_ctx *c)

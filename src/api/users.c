@@ -185,34 +185,31 @@ void bw_api_users_create(struct bw_ctx *c)
 		                r == BW_CONFLICT ? "username" : NULL);
 }
 
+static bw_result us_fetch(struct bw_ctx *c, const char *after, void *out, size_t max, size_t *n)
+{
+	return bw_store_user_list(c->store, c->who.instance_id, after, out, max, n);
+}
+
+static json_t *us_encode(struct bw_ctx *c, const void *item)
+{
+	return bw_api_user_json(c->store, item);
+}
+
+static void us_clear(void *item)
+{
+	bw_user_clear(item);
+}
+
+static const char *us_id(const void *item)
+{
+	return ((const struct bw_user *)item)->id;
+}
+
 void bw_api_users_list(struct bw_ctx *c)
 {
-	size_t limit, n = 0;
-	char after[64];
-	if (bw_api_page(c, &limit, after, sizeof(after)) != 0)
-		return;
-	struct bw_user *v = calloc(limit + 1, sizeof(*v));
-	if (!v) {
-		bw_reply_result(c, BW_NOMEM, NULL, NULL);
-		return;
-	}
-	bw_result r = bw_store_user_list(c->store, c->who.instance_id, after[0] ? after : NULL, v,
-	                                 limit + 1, &n);
-	json_t *items = json_array();
-	for (size_t i = 0; i < n; i++) {
-		if (i < limit)
-			json_array_append_new(items, bw_api_user_json(c->store, &v[i]));
-		bw_user_clear(&v[i]);
-	}
-	json_t *next = n > limit ? json_string(v[limit - 1].id) : json_null();
-	free(v);
-	if (r != BW_OK) {
-		json_decref(items);
-		json_decref(next);
-		bw_reply_result(c, r, NULL, NULL);
-		return;
-	}
-	bw_reply_json(c, 200, json_pack("{s:o, s:o}", "items", items, "next_token", next));
+	static const struct bw_api_lister l = {sizeof(struct bw_user), us_fetch, us_encode, us_clear,
+	                                       us_id};
+	bw_api_list(c, &l);
 }
 
 int bw_api_user_load(struct bw_ctx *c, struct bw_user *u)

@@ -55,9 +55,9 @@ int bw_parse_hostport(const char *s, char *host, size_t hostsz, uint16_t *port)
 		hl = (size_t)(end - h);
 		colon = end + 1;
 	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -1;
+		colon = strchr(s, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return -1; /* an IPv6 address needs its brackets: [::1]:8080 */
 		hl = (size_t)(colon - s);
 	}
 	if (hl == 0 || hl >= hostsz)
@@ -66,8 +66,10 @@ int bw_parse_hostport(const char *s, char *host, size_t hostsz, uint16_t *port)
 	host[hl] = '\0';
 	char *end;
 	errno = 0;
+	if (!isdigit((unsigned char)colon[1]))
+		return -1;
 	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || p > 65535 || colon[1] == '-' || colon[1] == '+')
+	if (errno || *end || p > 65535)
 		return -1;
 	unsigned char buf[16];
 	if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1 &&

@@ -158,7 +158,9 @@ void bw_http__write_resp(struct bw_conn *c, const struct bw_req *req, struct bw_
 	if (resp->extra_len)
 		err |= mbuf_write_mem(mb, (const uint8_t *)resp->extra, resp->extra_len);
 	err |= mbuf_write_str(mb, "\r\n");
-	if (resp->body_len)
+	/* A HEAD reply announces the length but carries no body. */
+	bool head = req->method && !strcmp(req->method, "HEAD");
+	if (resp->body_len && !head)
 		err |= mbuf_write_mem(mb, (const uint8_t *)resp->body, resp->body_len);
 	if (err)
 		bw_http__close(c);

@@ -67,6 +67,14 @@ bw_result bw_sq__step_done(sqlite3_stmt *st)
 	return BW_ERR;
 }
 
+bw_result bw_sq__step_changed(struct sq_store *q, sqlite3_stmt *st)
+{
+	bw_result r = bw_sq__step_done(st);
+	if (r == BW_OK && sqlite3_changes(q->db) == 0)
+		r = BW_NOTFOUND;
+	return r;
+}
+
 bw_result bw_sq__exec(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;

@@ -180,10 +180,7 @@ bw_result bw_sq__instance_update(struct bw_store *s, const struct bw_instance *i
 	sqlite3_bind_text(st, 3, in->settings ? in->settings : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, in->updated_at);
 	sqlite3_bind_text(st, 5, in->id, -1, SQLITE_STATIC);
-	bw_result r = bw_sq__step_done(st);
-	if (r == BW_OK && sqlite3_changes(SQ(s)->db) == 0)
-		r = BW_NOTFOUND;
-	return r;
+	return bw_sq__step_changed(SQ(s), st);
 }
 
 bw_result bw_sq__instance_delete(struct bw_store *s, const char *id)
@@ -205,9 +202,7 @@ bw_result bw_sq__instance_delete(struct bw_store *s, const char *id)
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	r = bw_sq__step_done(st);
-	if (r == BW_OK && sqlite3_changes(q->db) == 0)
-		r = BW_NOTFOUND;
+	r = bw_sq__step_changed(q, st);
 out:
 	return bw_sq__end(q, r);
 }
@@ -277,10 +272,7 @@ bw_result bw_sq__profile_update(struct bw_store *s, const struct bw_profile *p)
 	sqlite3_bind_int64(st, 4, p->updated_at);
 	sqlite3_bind_text(st, 5, p->instance_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, p->id, -1, SQLITE_STATIC);
-	bw_result r = bw_sq__step_done(st);
-	if (r == BW_OK && sqlite3_changes(SQ(s)->db) == 0)
-		r = BW_NOTFOUND;
-	return r;
+	return bw_sq__step_changed(SQ(s), st);
 }
 
 bw_result bw_sq__profile_delete(struct bw_store *s, const char *iid, const char *id)
@@ -306,9 +298,7 @@ bw_result bw_sq__profile_delete(struct bw_store *s, const char *iid, const char 
 		goto out;
 	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	r = bw_sq__step_done(st);
-	if (r == BW_OK && sqlite3_changes(q->db) == 0)
-		r = BW_NOTFOUND;
+	r = bw_sq__step_changed(q, st);
 out:
 	return bw_sq__end(q, r);
 }
@@ -439,10 +429,7 @@ bw_result bw_sq__user_delete(struct bw_store *s, const char *iid, const char *id
 		return BW_ERR;
 	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	bw_result r = bw_sq__step_done(st);
-	if (r == BW_OK && sqlite3_changes(SQ(s)->db) == 0)
-		r = BW_NOTFOUND;
-	return r;
+	return bw_sq__step_changed(SQ(s), st);
 }
 
 bw_result bw_sq__user_profiles(struct bw_store *s, const char *iid, const char *uid,
@@ -522,10 +509,7 @@ bw_result bw_sq__recovery_code_use(struct bw_store *s, const char *iid, const ch
 	sqlite3_bind_text(st, 2, iid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, hash, 32, SQLITE_STATIC);
-	bw_result r = bw_sq__step_done(st);
-	if (r == BW_OK && sqlite3_changes(SQ(s)->db) == 0)
-		r = BW_NOTFOUND;
-	return r;
+	return bw_sq__step_changed(SQ(s), st);
 }
 
 /* ---- sessions ---- */
@@ -602,10 +586,7 @@ bw_result bw_sq__session_revoke(struct bw_store *s, const char *iid, const char 
 	sqlite3_bind_text(st, 2, iid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, uid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-	bw_result r = bw_sq__step_done(st);
-	if (r == BW_OK && sqlite3_changes(SQ(s)->db) == 0)
-		r = BW_NOTFOUND;
-	return r;
+	return bw_sq__step_changed(SQ(s), st);
 }
 
 bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const char *uid,
@@ -621,19 +602,22 @@ bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const 
 	return bw_sq__step_done(st);
 }
 
-bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now,
+bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now, long long seen_after, const char *after,
                               struct bw_session *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " SESSION_COLS " FROM sessions WHERE "
 	                                      "instance_id=? AND user_id=? AND revoked_at IS NULL "
-	                                      "AND expires_at > ? ORDER BY created_at DESC LIMIT ?");
+	                                      "AND expires_at > ? AND last_seen_at >= ? AND id > ? "
+	                                      "ORDER BY id LIMIT ?");
 	*n = 0;
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, uid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 4, seen_after);
+	sqlite3_bind_text(st, 5, after ? after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
 	while (*n < max && sqlite3_step(st) == SQLITE_ROW)
 		session_row(st, &out[(*n)++]);
 	return BW_OK;

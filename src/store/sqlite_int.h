@@ -27,5 +27,7 @@ bw_result bw_sq__end(struct sq_store *q, bw_result r); /* commit on BW_OK, else 
 void bw_sq__text(char *dst, size_t n, sqlite3_stmt *st, int col);
 char *bw_sq__dup(sqlite3_stmt *st, int col); /* malloc'd copy or NULL */
 bw_result bw_sq__step_done(sqlite3_stmt *st); /* DONE → OK, constraint → CONFLICT */
+/* As step_done, and BW_NOTFOUND when no row changed. */
+bw_result bw_sq__step_changed(struct sq_store *q, sqlite3_stmt *st);
 
 #endif

@@ -45,7 +45,7 @@ bw_result bw_sq__session_revoke(struct bw_store *s, const char *iid, const char 
                                 const char *id, long long now);
 bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const char *uid,
                                      long long now);
-bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now,
+bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now, long long seen_after, const char *after,
                               struct bw_session *out, size_t max, size_t *n);
 bw_result bw_sq__failures_get(struct bw_store *s, const char *key, struct bw_failures *out);
 bw_result bw_sq__failures_put(struct bw_store *s, const char *key, const struct bw_failures *f);

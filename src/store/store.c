@@ -266,10 +266,10 @@ bw_result bw_store_session_revoke_user(struct bw_store *s, const char *iid, cons
 	return r;
 }
 
-bw_result bw_store_session_list(struct bw_store *s, const char *iid, const char *uid, long long now,
+bw_result bw_store_session_list(struct bw_store *s, const char *iid, const char *uid, long long now, long long seen_after, const char *after,
                                 struct bw_session *out, size_t max, size_t *n)
 {
-	bw_result r = s->ops->session_list(s, iid, uid, now, out, max, n);
+	bw_result r = s->ops->session_list(s, iid, uid, now, seen_after, after, out, max, n);
 	s->ops->release(s);
 	return r;
 }

@@ -157,7 +157,7 @@ BW_MUST_USE bw_result bw_store_session_revoke(struct bw_store *s, const char *ii
 BW_MUST_USE bw_result bw_store_session_revoke_user(struct bw_store *s, const char *iid,
                                                    const char *uid, long long now);
 BW_MUST_USE bw_result bw_store_session_list(struct bw_store *s, const char *iid, const char *uid,
-                                            long long now, struct bw_session *out, size_t max,
+                                            long long now, long long seen_after, const char *after, struct bw_session *out, size_t max,
                                             size_t *n);
 
 /* Login failures by key; counts and lock times are the caller's policy. */

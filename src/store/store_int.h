@@ -72,7 +72,7 @@ struct bw_store_ops {
 	bw_result (*session_revoke_user)(struct bw_store *s, const char *iid, const char *uid,
 	                                 long long now);
 	bw_result (*session_list)(struct bw_store *s, const char *iid, const char *uid,
-	                          long long now, struct bw_session *out, size_t max, size_t *n);
+	                          long long now, long long seen_after, const char *after, struct bw_session *out, size_t max, size_t *n);
 	bw_result (*failures_get)(struct bw_store *s, const char *key, struct bw_failures *out);
 	bw_result (*failures_put)(struct bw_store *s, const char *key, const struct bw_failures *f);
 	bw_result (*failures_clear)(struct bw_store *s, const char *key);

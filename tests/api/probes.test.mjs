@@ -252,3 +252,16 @@ describe('size limits', () => {
     assert.equal(res?.status, 404, describeExchange(r));
   });
 });
+
+describe('HEAD', () => {
+  test('a HEAD reply carries no body, so the next reply on the connection is read intact', async () => {
+    const r = await rawExchange(d.port,
+      `HEAD /healthz HTTP/1.1\r\n${H}\r\nGET /healthz HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    // The first reply announces a length but sends no bytes after its headers;
+    // the second status line must follow the first header block directly.
+    const blocks = r.text.split('\r\n\r\n');
+    assert.match(blocks[0], /^HTTP\/1\.1 405 /, r.text);
+    assert.match(blocks[1], /^HTTP\/1\.1 200 /, `a body followed the HEAD reply: ${JSON.stringify(r.text)}`);
+    assert.match(r.text, /\{"status":"ok"\}$/);
+  });
+});
