@@ -14,6 +14,9 @@ void bw_api_platform_keys_delete(struct bw_ctx *c);
 
 void bw_api_events_upgrade(struct bw_ctx *c);
 extern const struct bw_ws_ops bw_api_events_ws;
+struct bw_audit_event;
+/* Pushes a platform audit event to every platform event stream (any thread). */
+void bw_api_events_audit(const struct bw_audit_event *e);
 
 void bw_api_instances_create(struct bw_ctx *c);
 void bw_api_instances_list(struct bw_ctx *c);

@@ -1,12 +1,13 @@
-/* The platform event stream (WebSocket): a hello on connect, pushed from the
- * loop, and an application-level ping. Later issues push audit and instance
- * events here. */
+/* The platform event stream (WebSocket): a hello on connect, an
+ * application-level ping, and every platform audit event as it is committed,
+ * pushed from the worker that wrote it through the loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/json.h"
+#include "sec/audit.h"
 
 void bw_api_events_upgrade(struct bw_ctx *c)
 {
@@ -49,3 +50,14 @@ const struct bw_ws_ops bw_api_events_ws = {
 	.message = on_message,
 	.close = NULL,
 };
+
+void bw_api_events_audit(const struct bw_audit_event *e)
+{
+	json_t *v = json_pack("{s:s, s:o}", "type", "audit", "event", bw_audit_event_json(e));
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	if (text) {
+		bw_ws_broadcast(&bw_api_events_ws, text, strlen(text));
+		free(text);
+	}
+}

@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "core/pool.h"
 #include "net/net_int.h"
+#include "api/api.h"
 #include "sec/audit.h"
 #include "sec/auth.h"
 #include "sec/password.h"
@@ -152,7 +153,10 @@ static void audit(struct bw_ctx *c)
 	e.status = st;
 	error_code_of(c->resp, e.error_code, sizeof(e.error_code));
 	snprintf(e.request_id, sizeof(e.request_id), "%s", c->req->request_id);
-	if (bw_audit_append(&e) != BW_OK) {
+	bw_result ar = bw_audit_append(&e);
+	if (ar == BW_OK && !strcmp(e.chain, BW_AUDIT_PLATFORM))
+		bw_api_events_audit(&e);
+	if (ar != BW_OK) {
 		bw_log(BW_LOG_ERROR, "audit record not written", "request_id", c->req->request_id);
 		/* Fail closed where nothing was changed yet. */
 		if (!mutating || st >= 400)

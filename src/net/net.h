@@ -140,6 +140,8 @@ void bw_ws_send_json(struct bw_ws *ws, json_t *v); /* takes ownership */
 void bw_ws_close(struct bw_ws *ws, uint16_t code, const char *reason);
 /* Push from any thread to a session by id (dropped if it is gone). */
 void bw_ws_push(uint64_t session_id, const char *text, size_t len);
+/* Push from any thread to every session of one WebSocket route. */
+void bw_ws_broadcast(const struct bw_ws_ops *ops, const char *text, size_t len);
 size_t bw_ws_count(void);
 
 /* Gauges for /metrics (loop thread). */

@@ -24,8 +24,10 @@ struct bw_ws {
 	double last_rx;
 };
 
+/* A message for one session (id), or for every session of a route (ops). */
 struct push_msg {
 	uint64_t id;
+	const struct bw_ws_ops *ops;
 	size_t len;
 	char text[];
 };
@@ -277,28 +279,52 @@ static bool id_cmp(struct le *le, void *arg)
 	return ((struct bw_ws *)le->data)->id == *(uint64_t *)arg;
 }
 
+static bool send_if_route(struct le *le, void *arg)
+{
+	struct bw_ws *ws = le->data;
+	const struct push_msg *m = arg;
+	if (ws->rt->ws == m->ops)
+		bw_ws_send(ws, m->text, m->len);
+	return false;
+}
+
 static void push_handler(int id, void *data, void *arg)
 {
 	(void)id;
 	(void)arg;
 	struct push_msg *m = data;
-	struct bw_ws *ws = list_ledata(hash_lookup(sessions, (uint32_t)m->id, id_cmp, &m->id));
-	if (ws)
-		bw_ws_send(ws, m->text, m->len);
+	if (m->ops) {
+		(void)hash_apply(sessions, send_if_route, m);
+	} else {
+		struct bw_ws *ws = list_ledata(hash_lookup(sessions, (uint32_t)m->id, id_cmp, &m->id));
+		if (ws)
+			bw_ws_send(ws, m->text, m->len);
+	}
 	free(m);
 }
 
-void bw_ws_push(uint64_t session_id, const char *text, size_t len)
+static void push(uint64_t session_id, const struct bw_ws_ops *ops, const char *text, size_t len)
 {
 	struct push_msg *m = malloc(sizeof(*m) + len + 1);
 	if (!m)
 		return;
 	m->id = session_id;
+	m->ops = ops;
 	m->len = len;
 	memcpy(m->text, text, len);
 	m->text[len] = '\0';
-	if (mqueue_push(pushq, 0, m) != 0)
+	if (!pushq || mqueue_push(pushq, 0, m) != 0)
 		free(m);
+}
+
+void bw_ws_push(uint64_t session_id, const char *text, size_t len)
+{
+	push(session_id, NULL, text, len);
+}
+
+void bw_ws_broadcast(const struct bw_ws_ops *ops, const char *text, size_t len)
+{
+	push(0, ops, text, len);
 }
 
 bw_result bw_ws__init(void)

@@ -299,3 +299,32 @@ describe('shutdown with a session open', () => {
     assert.equal(code, 0, dTerm.stderr.slice(-2000));
   });
 });
+
+describe('push from the engine', () => {
+  test('a platform audit event reaches every open platform stream as it is committed', async () => {
+    const a = await connect(eventsUrl(), ['bulwark.v1', `bearer.${init.key}`]);
+    const b = await connect(eventsUrl(), ['bulwark.v1', `bearer.${init.key}`]);
+    try {
+      await nextOfType(a, 'hello');
+      await nextOfType(b, 'hello');
+      const res = await fetch(`${d.url}/v1/platform-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${init.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'pushed' }),
+      });
+      assert.equal(res.status, 201);
+      const rid = res.headers.get('x-request-id');
+      for (const c of [a, b]) {
+        const ev = await nextOfType(c, 'audit');
+        assert.equal(ev.event.action, 'platform_keys.create');
+        assert.equal(ev.event.request_id, rid);
+        assert.equal(ev.event.result, 'allowed');
+        assert.equal(ev.event.principal.kind, 'platform');
+        assert.ok(!JSON.stringify(ev).includes('bwp_'), 'no key in the event');
+      }
+    } finally {
+      a.ws.close();
+      b.ws.close();
+    }
+  });
+});
