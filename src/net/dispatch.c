@@ -212,6 +212,7 @@ static void *worker_init(void *arg)
 
 static void worker_fini(void *ctx)
 {
+	bw_auth_thread_done();
 	bw_store_close(ctx);
 }
 

@@ -40,6 +40,12 @@ static struct cached *slot_for(const uint8_t h[32])
 	return &cache[h[0] % CACHE_SLOTS];
 }
 
+void bw_auth_thread_done(void)
+{
+	free(cache);
+	cache = NULL;
+}
+
 static bool ranges_allow(const struct bw_cidr *r, int n, const struct bw_req *req)
 {
 	struct bw_isettings st;
