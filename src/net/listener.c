@@ -13,6 +13,8 @@
 
 struct bw_limits bw_net__limits;
 
+#define HTTP_TXQ_MAX (16u * 1024 * 1024)
+
 struct bw_listener {
 	struct tcp_sock *ts;
 	struct tls *tls;
@@ -124,7 +126,8 @@ static void conn_handler(const struct sa *peer, void *arg)
 	c->in = mbuf_alloc(4096);
 	if (!c->in || tcp_accept(&c->tc, l->ts, estab_handler, recv_handler, close_handler, c) != 0)
 		goto fail;
-	tcp_conn_txqsz_set(c->tc, bw_net__limits.ws_max_queue);
+	/* Replies are bounded by our own caps; a WebSocket gets its own cap. */
+	tcp_conn_txqsz_set(c->tc, HTTP_TXQ_MAX);
 	if (l->tls && tls_start_tcp(&c->sc, l->tls, c->tc, 0) != 0)
 		goto fail;
 	if (!slot) {

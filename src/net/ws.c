@@ -229,6 +229,9 @@ bw_result bw_ws__start(struct bw_conn *c, const struct bw_route *rt, const struc
 		return BW_NOMEM;
 	}
 	wslay_event_config_set_max_recv_msg_length(ws->ctx, bw_net__limits.ws_max_msg);
+	/* A reader too slow to drain this much is disconnected. */
+	if (c->tc)
+		tcp_conn_txqsz_set(c->tc, bw_net__limits.ws_max_queue);
 	ws->id = next_id++;
 	ws->c = c;
 	ws->rt = rt;

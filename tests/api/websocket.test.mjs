@@ -328,3 +328,38 @@ describe('push from the engine', () => {
     }
   });
 });
+
+describe('slow reader', () => {
+  let d2, init2;
+  before(async () => {
+    init2 = await initData();
+    d2 = await startDaemon({ data: init2.data, args: ['--ws-max-queue-bytes', '4096'] });
+  });
+  after(async () => { await d2?.stop(); });
+
+  test('a client that never reads is disconnected once its queue passes the cap', async () => {
+    const h = await wsRawHandshake(d2.port, { protocols: ['bulwark.v1', `bearer.${init2.key}`] });
+    assert.equal(h.status, 101);
+    h.socket.pause(); // never read again: every pong the server owes piles up
+    const sessions = async () => metricValue((await getMetrics(d2)).samples, 'bulwark_websocket_sessions');
+    await waitFor(async () => (await sessions()) === 1, { what: 'one session' });
+    // 125-byte pings: the server owes a 127-byte pong for each.
+    const ping = wsFrame(0x9, Buffer.alloc(125, 0x61));
+    const batch = Buffer.concat(Array(512).fill(ping));
+    let sent = 0;
+    const deadline = Date.now() + 20000;
+    while (!h.socket.destroyed && !h.error && Date.now() < deadline && sent < 200 * 1024 * 1024) {
+      if (!h.socket.write(batch)) {
+        await Promise.race([new Promise((r) => h.socket.once('drain', r)), h.closedPromise,
+          new Promise((r) => setTimeout(r, 200))]);
+      }
+      sent += batch.length;
+      if ((sent / batch.length) % 64 === 0 && (await sessions()) === 0) break;
+    }
+    await waitFor(async () => (await sessions()) === 0, { timeoutMs: 10000, what: 'the slow reader dropped' });
+    assert.ok(d2.alive(), 'the daemon is alive');
+    const res = await fetch(`${d2.url}/healthz`);
+    assert.equal(res.status, 200);
+    h.socket.destroy();
+  });
+});
