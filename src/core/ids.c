@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -60,4 +61,18 @@ double bw_now_mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void bw_request_id_new(char *out, size_t outsz)
+{
+	static unsigned char prefix[9];
+	static uint64_t counter;
+	if (!counter)
+		randombytes_buf(prefix, sizeof(prefix));
+	counter++;
+	unsigned char raw[sizeof(prefix) + 6];
+	memcpy(raw, prefix, sizeof(prefix));
+	for (int i = 0; i < 6; i++)
+		raw[sizeof(prefix) + i] = (unsigned char)(counter >> (40 - 8 * i));
+	sodium_bin2base64(out, outsz, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }

@@ -10,6 +10,9 @@ void bw_id_random(char *out, size_t outsz, const char *prefix, size_t nbytes);
 /* An object id such as "pk_3q2...": 16 random bytes. */
 #define BW_ID_LEN 40
 void bw_id_new(char *out, const char *prefix);
+/* A fresh request id (loop thread): a random per-process prefix and a
+ * counter, unique without a system call per request. */
+void bw_request_id_new(char *out, size_t outsz);
 /* An incoming X-Request-Id is echoed only if 1..64 of [A-Za-z0-9._-]. */
 bool bw_request_id_valid(const char *s, size_t n);
 /* RFC 3339 UTC time string for a unix time in seconds. */

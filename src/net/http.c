@@ -80,16 +80,16 @@ void bw_http__close(struct bw_conn *c)
 		return;
 	c->closed = true;
 	c->state = ST_CLOSING;
-	tmr_cancel(&c->tmr_deadline);
+	bw_http__clear_deadline(c);
 	if (c->ws)
 		bw_ws__conn_closed(c);
 	/* Free from a zero-delay timer, never inside the socket's own handler. */
 	tmr_start(&c->tmr_free, 0, free_handler, c);
 }
 
-static void linger_expired(void *arg)
+static void linger_expired(struct bw_conn *c)
 {
-	bw_http__close(arg);
+	bw_http__close(c);
 }
 
 /* The queue is empty: shut the write side so the client sees the end of the
@@ -103,7 +103,7 @@ static void drained(void *arg)
 		tcp_set_send(c->tc, NULL);
 		shutdown(tcp_conn_fd(c->tc), SHUT_WR);
 	}
-	tmr_start(&c->tmr_deadline, LINGER_MS, linger_expired, c);
+	bw_http__set_deadline(c, LINGER_MS, linger_expired);
 }
 
 void bw_http__close_after_send(struct bw_conn *c)
@@ -111,7 +111,7 @@ void bw_http__close_after_send(struct bw_conn *c)
 	if (c->closed || c->state == ST_CLOSING)
 		return;
 	c->state = ST_CLOSING;
-	tmr_cancel(&c->tmr_deadline);
+	bw_http__clear_deadline(c);
 	if (c->tc)
 		tcp_set_send(c->tc, drained);
 }
@@ -133,9 +133,33 @@ void bw_http__send(struct bw_conn *c, struct mbuf *mb)
 
 /* ---- deadlines ---- */
 
-static void deadline_expired(void *arg)
+void bw_http__set_deadline(struct bw_conn *c, uint32_t ms, void (*fn)(struct bw_conn *c))
 {
-	struct bw_conn *c = arg;
+	c->deadline = tmr_jiffies() + ms;
+	c->on_deadline = fn;
+}
+
+void bw_http__clear_deadline(struct bw_conn *c)
+{
+	c->deadline = 0;
+	c->on_deadline = NULL;
+}
+
+void bw_http__sweep(struct bw_conn *c, uint64_t now)
+{
+	if (c->closed)
+		return;
+	if (c->deadline && now >= c->deadline && c->on_deadline) {
+		void (*fn)(struct bw_conn *) = c->on_deadline;
+		bw_http__clear_deadline(c);
+		fn(c);
+	}
+	if (!c->closed && c->ws)
+		bw_ws__sweep(c->ws, now);
+}
+
+static void deadline_expired(struct bw_conn *c)
+{
 	if (c->state == ST_HEAD && mbuf_get_left(c->in) == 0 && !c->req) {
 		bw_http__close(c); /* idle keep-alive: just close */
 		return;
@@ -145,7 +169,7 @@ static void deadline_expired(void *arg)
 
 static void start_deadline(struct bw_conn *c, uint32_t ms)
 {
-	tmr_start(&c->tmr_deadline, ms, deadline_expired, c);
+	bw_http__set_deadline(c, ms, deadline_expired);
 }
 
 /* ---- header capture ---- */
@@ -505,12 +529,12 @@ static void message_done(struct bw_conn *c)
 		c->body_len = c->body_cap = 0;
 	}
 	if (!r->request_id[0])
-		bw_id_random(r->request_id, sizeof(r->request_id), "", 16);
+		bw_request_id_new(r->request_id, sizeof(r->request_id));
 	peer_info(c, r);
 	if (r->upgrade)
 		bw_ws__accept_key(c->ws_key, r->ws_accept);
 	c->state = ST_WAIT;
-	tmr_cancel(&c->tmr_deadline);
+	bw_http__clear_deadline(c);
 	bw_dispatch__request(c, r);
 }
 
@@ -661,7 +685,7 @@ void bw_http__fail(struct bw_conn *c, int status)
 	} else {
 		struct bw_resp resp = {0};
 		struct bw_req req = {0};
-		bw_id_random(req.request_id, sizeof(req.request_id), "", 16);
+		bw_request_id_new(req.request_id, sizeof(req.request_id));
 		const char *code = status == 413   ? "PayloadTooLarge"
 		                   : status == 414 ? "UriTooLong"
 		                   : status == 431 ? "HeadersTooLarge"

@@ -33,6 +33,9 @@ static struct list conns;
 static struct hash *addr_counts;
 static void (*shutdown_done)(void);
 static struct tmr tmr_shutdown;
+static struct tmr tmr_sweep;
+
+#define SWEEP_MS 100
 static double shutdown_deadline;
 
 bool bw_listener_is_admin(const struct bw_listener *l)
@@ -67,7 +70,6 @@ static void slot_release(struct bw__addr_slot *s)
 static void conn_destructor(void *arg)
 {
 	struct bw_conn *c = arg;
-	tmr_cancel(&c->tmr_deadline);
 	tmr_cancel(&c->tmr_free);
 	list_unlink(&c->le);
 	slot_release(c->slot);
@@ -213,6 +215,20 @@ static bw_result listen_on(struct bw_listener *l, const char *hostport, char *ou
 	return BW_OK;
 }
 
+/* Fires connection deadlines and WebSocket pings (see bw_http__set_deadline). */
+static void sweep(void *arg)
+{
+	(void)arg;
+	uint64_t now = tmr_jiffies();
+	struct le *le = list_head(&conns);
+	while (le) {
+		struct bw_conn *c = le->data;
+		le = le->next; /* a closed connection stays listed until freed */
+		bw_http__sweep(c, now);
+	}
+	tmr_start(&tmr_sweep, SWEEP_MS, sweep, NULL);
+}
+
 static const char **route_names(void)
 {
 	static const char **names;
@@ -267,6 +283,7 @@ bw_result bw_server_start(const struct bw_server_opts *o, char *listen_out, size
 	if (cert && (r = tls_setup(&pub, cert, bw_config_str(cfg, "tls_key"))) != BW_OK)
 		return r;
 	adm.admin = true;
+	tmr_start(&tmr_sweep, SWEEP_MS, sweep, NULL);
 	r = listen_on(&pub, bw_config_str(cfg, "listen"), listen_out, lsz);
 	if (r != BW_OK)
 		return r;
@@ -297,6 +314,7 @@ void bw_server_shutdown(void (*done)(void))
 void bw_server_free(void)
 {
 	tmr_cancel(&tmr_shutdown);
+	tmr_cancel(&tmr_sweep);
 	bw_dispatch__stop();
 	struct le *le;
 	while ((le = list_head(&conns))) {

@@ -43,7 +43,8 @@ struct bw_conn {
 	struct bw_head_scan hscan;
 	enum conn_state state;
 	struct mbuf *in;
-	struct tmr tmr_deadline;
+	uint64_t deadline;              /* tmr_jiffies() ms; 0: none (the sweep checks it) */
+	void (*on_deadline)(struct bw_conn *c);
 	struct tmr tmr_free;
 	bool closed;
 	bool released; /* the connection's own reference was dropped */
@@ -80,6 +81,12 @@ void bw_http__close(struct bw_conn *c);
 /* Ends after what is queued is sent: shut the write side, then linger. */
 void bw_http__close_after_send(struct bw_conn *c);
 void bw_http__send(struct bw_conn *c, struct mbuf *mb);
+/* Deadlines live in the connection and one periodic sweep fires them: libre
+ * keeps timers in a sorted list, so a timer per connection would make every
+ * re-arm cost O(connections). */
+void bw_http__set_deadline(struct bw_conn *c, uint32_t ms, void (*fn)(struct bw_conn *c));
+void bw_http__clear_deadline(struct bw_conn *c);
+void bw_http__sweep(struct bw_conn *c, uint64_t now);
 void bw_req_free(struct bw_req *r);
 /* Test hook: what is sent on a connection without a socket (tc NULL) goes
  * here, or is dropped while it is NULL (the default). */
@@ -114,6 +121,7 @@ size_t bw_dispatch__inflight(void);
 bw_result bw_ws__start(struct bw_conn *c, const struct bw_route *rt, const struct bw_principal *p);
 void bw_ws__recv(struct bw_conn *c);
 void bw_ws__conn_closed(struct bw_conn *c);
+void bw_ws__sweep(struct bw_ws *ws, uint64_t now);
 void bw_ws__close_all(uint16_t code);
 bw_result bw_ws__init(void);
 void bw_ws__fini(void);

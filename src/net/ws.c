@@ -20,7 +20,7 @@ struct bw_ws {
 	wslay_event_context_ptr ctx;
 	const struct bw_route *rt;
 	struct bw_principal who;
-	struct tmr tmr_ping;
+	uint64_t next_ping; /* tmr_jiffies() ms, checked by the sweep */
 	double last_rx;
 };
 
@@ -147,6 +147,15 @@ static void pump(struct bw_ws *ws)
 		bw_http__close_after_send(c);
 }
 
+/* An idle session keeps only a small input buffer (memory per session). */
+static void shrink_input(struct bw_conn *c)
+{
+	if (mbuf_get_left(c->in) == 0 && c->in->size > 256) {
+		c->in->pos = c->in->end = 0;
+		(void)mbuf_resize(c->in, 256);
+	}
+}
+
 void bw_ws__recv(struct bw_conn *c)
 {
 	struct bw_ws *ws = c->ws;
@@ -156,6 +165,7 @@ void bw_ws__recv(struct bw_conn *c)
 		bw_http__close(c);
 		return;
 	}
+	shrink_input(c);
 	pump(ws);
 }
 
@@ -190,9 +200,8 @@ void bw_ws_close(struct bw_ws *ws, uint16_t code, const char *reason)
 	pump(ws);
 }
 
-static void ping_tick(void *arg)
+static void ping_tick(struct bw_ws *ws)
 {
-	struct bw_ws *ws = arg;
 	if (!ws->c || ws->c->closed)
 		return;
 	if ((bw_now_mono() - ws->last_rx) * 1000.0 > bw_net__limits.ws_idle_ms) {
@@ -202,13 +211,18 @@ static void ping_tick(void *arg)
 	struct wslay_event_msg m = {WSLAY_PING, NULL, 0};
 	(void)wslay_event_queue_msg(ws->ctx, &m);
 	pump(ws);
-	tmr_start(&ws->tmr_ping, bw_net__limits.ws_ping_ms, ping_tick, ws);
+	ws->next_ping = tmr_jiffies() + bw_net__limits.ws_ping_ms;
+}
+
+void bw_ws__sweep(struct bw_ws *ws, uint64_t now)
+{
+	if (ws->c && ws->next_ping && now >= ws->next_ping)
+		ping_tick(ws);
 }
 
 static void ws_destructor(void *arg)
 {
 	struct bw_ws *ws = arg;
-	tmr_cancel(&ws->tmr_ping);
 	hash_unlink(&ws->he);
 	wslay_event_context_free(ws->ctx);
 }
@@ -239,15 +253,17 @@ bw_result bw_ws__start(struct bw_conn *c, const struct bw_route *rt, const struc
 	ws->last_rx = bw_now_mono();
 	c->ws = ws;
 	c->state = ST_WS;
-	tmr_cancel(&c->tmr_deadline);
+	bw_http__clear_deadline(c);
 	hash_append(sessions, (uint32_t)ws->id, &ws->he, ws);
 	nsessions++;
-	tmr_start(&ws->tmr_ping, bw_net__limits.ws_ping_ms, ping_tick, ws);
+	ws->next_ping = tmr_jiffies() + bw_net__limits.ws_ping_ms;
 	if (rt->ws && rt->ws->open)
 		rt->ws->open(ws);
 	/* Frames that arrived with the upgrade request. */
 	if (!c->closed && mbuf_get_left(c->in))
 		bw_ws__recv(c);
+	else
+		shrink_input(c);
 	return BW_OK;
 }
 
@@ -256,7 +272,7 @@ void bw_ws__conn_closed(struct bw_conn *c)
 	struct bw_ws *ws = c->ws;
 	if (!ws || !ws->c)
 		return;
-	tmr_cancel(&ws->tmr_ping);
+	ws->next_ping = 0;
 	hash_unlink(&ws->he);
 	nsessions--;
 	if (ws->rt->ws && ws->rt->ws->close)

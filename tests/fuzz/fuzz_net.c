@@ -152,12 +152,9 @@ void fuzz_feed(struct bw_conn *c, const struct fuzz_input *in, const uint8_t *da
 
 void fuzz_fire_deadline(struct bw_conn *c)
 {
-	if (!tmr_isrunning(&c->tmr_deadline))
-		return;
-	tmr_h *th = c->tmr_deadline.th;
-	void *arg = c->tmr_deadline.arg;
-	tmr_cancel(&c->tmr_deadline);
-	th(arg);
+	/* What the loop's sweep does once the deadline has passed. */
+	if (c->deadline)
+		bw_http__sweep(c, c->deadline);
 }
 
 void fuzz_conn_free(struct bw_conn *c)
