@@ -61,8 +61,13 @@ int bw_api_instance(struct bw_ctx *c, struct bw_instance *in);
  * -1 when wrong; *out NULL when absent and not required. */
 int bw_api_str(struct bw_ctx *c, const char *key, size_t min, size_t max, bool required,
                const char **out);
+/* The same for a nested object, naming the field as `field` in errors. */
+int bw_api_str_in(struct bw_ctx *c, const json_t *obj, const char *key, const char *field,
+                  size_t min, size_t max, bool required, const char **out);
 /* Refuses fields outside the NULL-ended list (400 naming the field). */
 int bw_api_only(struct bw_ctx *c, const char *const *allowed);
+int bw_api_only_in(struct bw_ctx *c, const json_t *obj, const char *prefix,
+                   const char *const *allowed);
 /* A query parameter: replies 400 and returns -1 when too long or empty. */
 int bw_api_query(struct bw_ctx *c, const char *name, char *buf, size_t n, bool *present);
 bool bw_api_name_ok(const char *s); /* [A-Za-z0-9._@+-]* */

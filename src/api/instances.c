@@ -76,15 +76,12 @@ void bw_api_instances_create(struct bw_ctx *c)
 		bw_reply_error(c, 400, "InvalidParameter", "admin must be an object", "admin");
 		return;
 	}
-	json_t *body = c->in;
-	c->in = admin; /* decode the nested object with the same helpers */
-	int bad = bw_api_only(c, afields) || bw_api_str(c, "username", 1, 128, true, &username) ||
-	          bw_api_str(c, "password", 1, 1024, true, &password) ||
-	          bw_api_str(c, "first_name", 0, 128, false, &first) ||
-	          bw_api_str(c, "last_name", 0, 128, false, &last) ||
-	          bw_api_str(c, "email", 3, 254, false, &email);
-	c->in = body;
-	if (bad)
+	if (bw_api_only_in(c, admin, "admin", afields) ||
+	    bw_api_str_in(c, admin, "username", "admin.username", 1, 128, true, &username) ||
+	    bw_api_str_in(c, admin, "password", "admin.password", 1, 1024, true, &password) ||
+	    bw_api_str_in(c, admin, "first_name", "admin.first_name", 0, 128, false, &first) ||
+	    bw_api_str_in(c, admin, "last_name", "admin.last_name", 0, 128, false, &last) ||
+	    bw_api_str_in(c, admin, "email", "admin.email", 3, 254, false, &email))
 		return;
 	if (!bw_api_name_ok(username)) {
 		bw_reply_error(c, 400, "InvalidParameter", "username may hold letters, digits and ._@+-",

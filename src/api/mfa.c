@@ -85,6 +85,9 @@ void bw_api_mfa_verify(struct bw_ctx *c)
 			bw_user_clear(&fresh);
 		}
 	}
+	/* The enrollment-only session that did this may now do the rest. */
+	if (r == BW_OK && c->who.mfa_pending)
+		r = bw_store_session_mfa_done(c->store, c->who.instance_id, c->who.session_id);
 	if (r != BW_OK) {
 		bw_reply_result(c, r, NULL, NULL);
 		goto out;

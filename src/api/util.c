@@ -1,4 +1,5 @@
 /* Small decoding helpers shared by the resource files. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -7,21 +8,27 @@
 int bw_api_str(struct bw_ctx *c, const char *key, size_t min, size_t max, bool required,
                const char **out)
 {
-	json_t *v = json_object_get(c->in, key);
+	return bw_api_str_in(c, c->in, key, key, min, max, required, out);
+}
+
+int bw_api_str_in(struct bw_ctx *c, const json_t *obj, const char *key, const char *field,
+                  size_t min, size_t max, bool required, const char **out)
+{
+	json_t *v = json_object_get(obj, key);
 	*out = NULL;
 	if (!v || json_is_null(v)) {
 		if (!required)
 			return 0;
-		bw_reply_error(c, 400, "InvalidParameter", "this field is required", key);
+		bw_reply_error(c, 400, "InvalidParameter", "this field is required", field);
 		return -1;
 	}
 	if (!json_is_string(v)) {
-		bw_reply_error(c, 400, "InvalidParameter", "must be a string", key);
+		bw_reply_error(c, 400, "InvalidParameter", "must be a string", field);
 		return -1;
 	}
 	size_t n = json_string_length(v);
 	if (n < min || n > max || strlen(json_string_value(v)) != n) {
-		bw_reply_error(c, 400, "InvalidParameter", "length out of range", key);
+		bw_reply_error(c, 400, "InvalidParameter", "length out of range", field);
 		return -1;
 	}
 	*out = json_string_value(v);
@@ -30,16 +37,24 @@ int bw_api_str(struct bw_ctx *c, const char *key, size_t min, size_t max, bool r
 
 int bw_api_only(struct bw_ctx *c, const char *const *allowed)
 {
+	return bw_api_only_in(c, c->in, NULL, allowed);
+}
+
+int bw_api_only_in(struct bw_ctx *c, const json_t *obj, const char *prefix,
+                   const char *const *allowed)
+{
 	const char *k;
 	json_t *v;
-	json_object_foreach(c->in, k, v)
+	json_object_foreach((json_t *)obj, k, v)
 	{
 		bool ok = false;
 		for (const char *const *a = allowed; *a; a++)
 			if (!strcmp(*a, k))
 				ok = true;
 		if (!ok) {
-			bw_reply_error(c, 400, "InvalidParameter", "unknown field", k);
+			char f[160];
+			snprintf(f, sizeof(f), "%s%s%.100s", prefix ? prefix : "", prefix ? "." : "", k);
+			bw_reply_error(c, 400, "InvalidParameter", "unknown field", f);
 			return -1;
 		}
 	}

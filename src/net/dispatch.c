@@ -141,8 +141,14 @@ static void audit(struct bw_ctx *c)
 		snprintf(e.chain, sizeof(e.chain), "%s", c->audit_instance);
 		snprintf(e.instance_id, sizeof(e.instance_id), "%s", c->audit_instance);
 	} else if (strncmp(rt->pattern, "/v1/instances/{iid}", 19) == 0) {
-		/* platform actions stay on the platform chain, naming the instance */
+		/* Platform actions stay on the platform chain, naming the instance;
+		 * a refused anonymous call goes to the chain of the instance it
+		 * aimed at, where that instance's admins can see it. */
 		snprintf(e.instance_id, sizeof(e.instance_id), "%s", c->req->params[0]);
+		struct bw_instance in = {0};
+		if (w->kind == BW_P_NONE && bw_store_instance_get(c->store, e.instance_id, &in) == BW_OK)
+			snprintf(e.chain, sizeof(e.chain), "%s", e.instance_id);
+		bw_instance_clear(&in);
 	}
 	snprintf(e.action, sizeof(e.action), "%s", action);
 	snprintf(e.resource, sizeof(e.resource), "%s", c->req->path);

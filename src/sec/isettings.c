@@ -87,6 +87,8 @@ struct ibound {
 static bool patch_ints(json_t *dst, const json_t *src, const struct ibound *b, size_t nb,
                        const char **field)
 {
+	/* Nested fields are named from the top: "lockout.max_failures". */
+	static _Thread_local char path[96];
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)src, k, v)
@@ -96,7 +98,8 @@ static bool patch_ints(json_t *dst, const json_t *src, const struct ibound *b, s
 			if (!strcmp(b[i].key, k))
 				break;
 		if (i == nb || !int_in(v, b[i].lo, b[i].hi)) {
-			*field = k;
+			snprintf(path, sizeof(path), "%s.%.60s", *field, k);
+			*field = path;
 			return false;
 		}
 		json_object_set(dst, k, v);

@@ -324,6 +324,7 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.session_find = bw_sq__session_find,
 	.session_touch = bw_sq__session_touch,
 	.session_revoke = bw_sq__session_revoke,
+	.session_mfa_done = bw_sq__session_mfa_done,
 	.session_revoke_user = bw_sq__session_revoke_user,
 	.session_list = bw_sq__session_list,
 	.failures_get = bw_sq__failures_get,

@@ -589,6 +589,17 @@ bw_result bw_sq__session_revoke(struct bw_store *s, const char *iid, const char 
 	return bw_sq__step_changed(SQ(s), st);
 }
 
+bw_result bw_sq__session_mfa_done(struct bw_store *s, const char *iid, const char *id)
+{
+	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "UPDATE sessions SET mfa_pending=0 WHERE instance_id=? "
+	                                      "AND id=? AND revoked_at IS NULL");
+	if (!st)
+		return BW_ERR;
+	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	return bw_sq__step_changed(SQ(s), st);
+}
+
 bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const char *uid,
                                      long long now)
 {

@@ -43,6 +43,7 @@ bw_result bw_sq__session_find(struct bw_store *s, const uint8_t hash[32], struct
 bw_result bw_sq__session_touch(struct bw_store *s, const char *id, long long now);
 bw_result bw_sq__session_revoke(struct bw_store *s, const char *iid, const char *uid,
                                 const char *id, long long now);
+bw_result bw_sq__session_mfa_done(struct bw_store *s, const char *iid, const char *id);
 bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const char *uid,
                                      long long now);
 bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now, long long seen_after, const char *after,

@@ -352,3 +352,11 @@ void bw_user_clear(struct bw_user *u)
 	u->mfa_secret = NULL;
 	u->mfa_secret_len = 0;
 }
+
+bw_result bw_store_session_mfa_done(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->session_mfa_done(s, iid, id);
+	s->ops->release(s);
+	auth_changed();
+	return r;
+}

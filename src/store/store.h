@@ -153,6 +153,9 @@ BW_MUST_USE bw_result bw_store_session_find(struct bw_store *s, const uint8_t ha
 BW_MUST_USE bw_result bw_store_session_touch(struct bw_store *s, const char *id, long long now);
 BW_MUST_USE bw_result bw_store_session_revoke(struct bw_store *s, const char *iid, const char *uid,
                                               const char *id, long long now);
+/* The session may do everything now: its user enrolled MFA. */
+BW_MUST_USE bw_result bw_store_session_mfa_done(struct bw_store *s, const char *iid,
+                                                const char *id);
 /* Ends every session of a user (password change, disable, MFA reset). */
 BW_MUST_USE bw_result bw_store_session_revoke_user(struct bw_store *s, const char *iid,
                                                    const char *uid, long long now);

@@ -69,6 +69,7 @@ struct bw_store_ops {
 	bw_result (*session_touch)(struct bw_store *s, const char *id, long long now);
 	bw_result (*session_revoke)(struct bw_store *s, const char *iid, const char *uid,
 	                            const char *id, long long now);
+	bw_result (*session_mfa_done)(struct bw_store *s, const char *iid, const char *id);
 	bw_result (*session_revoke_user)(struct bw_store *s, const char *iid, const char *uid,
 	                                 long long now);
 	bw_result (*session_list)(struct bw_store *s, const char *iid, const char *uid,

@@ -258,6 +258,9 @@ describe('an instance that requires MFA', () => {
     const v = await api(d.url, 'POST', mfaPath(bob.id, '/totp/verify'), { key: pending, body: { code: totpAt(secret, n) } });
     assert.equal(v.status, 200, show(v));
     assert.equal(v.json.recovery_codes.length, 10);
+    // The session that enrolled is a full session from now on.
+    const after = await api(d.url, 'GET', '/v1/me/sessions', { key: pending });
+    assert.equal(after.status, 200, show(after));
     assertError(await login(d, I.id, 'bob', PASSWORD), 401, 'MfaRequired');
     assertError(await login(d, I.id, 'bob', PASSWORD, { totp: 'abcdef' }), 401, 'MfaRequired');
     const full = await login(d, I.id, 'bob', PASSWORD, { totp: totpAt(secret, n + 1) });

@@ -116,8 +116,8 @@ static void test_settings_defaults_and_patch(void **state)
 		{"{\"allowed_ip_ranges\":\"10.0.0.0/8\"}", "allowed_ip_ranges"},
 		{"{\"session_idle_timeout_s\":5}", "session_idle_timeout_s"},
 		{"{\"mfa_required\":\"yes\"}", "mfa_required"},
-		{"{\"password_policy\":{\"min_length\":4}}", "min_length"},
-		{"{\"lockout\":{\"max_failures\":3,\"bogus\":1}}", "bogus"},
+		{"{\"password_policy\":{\"min_length\":4}}", "password_policy.min_length"},
+		{"{\"lockout\":{\"max_failures\":3,\"bogus\":1}}", "lockout.bogus"},
 		{"{\"approved_origins\":[\"https://shop.example/path\"]}", "approved_origins"},
 		{"{\"no_such\":1}", "no_such"},
 	};
