@@ -2,35 +2,35 @@
 # nginx reference serving a static file, a bulwark daemon, and wrk runs.
 # Everything listens on 127.0.0.1 and every run has a fixed length.
 
-BENCH_T=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
-BENCH_PIDS=()
-bench_cleanup() {
+T=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
+PIDS=()
+cleanup() {
 	local rc=$?
 	set +e
-	for pid in "${BENCH_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-	for pid in "${BENCH_PIDS[@]}"; do
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	rm -rf "$BENCH_T"
+	rm -rf "$T"
 	exit "$rc"
 }
-trap bench_cleanup EXIT
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-bench_free_port() {
+free_port() {
 	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
 # bench_nginx WORKERS FILE_BODY: serves /file on a free port; sets NGINX_PORT.
 bench_nginx() {
-	local w=$1 body=$2 dir="$BENCH_T/nginx$1"
-	NGINX_PORT=$(bench_free_port)
+	local w=$1 body=$2 dir="$T/nginx$1"
+	NGINX_PORT=$(free_port)
 	mkdir -p "$dir/tmp" "$dir/www"
 	printf '%s' "$body" >"$dir/www/file"
-	chmod 755 "$BENCH_T" "$dir" "$dir/www"
+	chmod 755 "$T" "$dir" "$dir/www"
 	chmod 644 "$dir/www/file"
 	cat >"$dir/nginx.conf" <<-EOF
 		worker_processes $w;
@@ -54,7 +54,7 @@ bench_nginx() {
 		}
 	EOF
 	/usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >/dev/null 2>&1 &
-	BENCH_PIDS+=($!)
+	PIDS+=($!)
 	for _ in $(seq 50); do
 		curl -sf "http://127.0.0.1:$NGINX_PORT/file" -o /dev/null && return 0
 		sleep 0.1
@@ -67,18 +67,18 @@ bench_nginx() {
 bench_bulwark() {
 	local bin=$1
 	shift
-	"$bin" init --data "$BENCH_T/data" --json >"$BENCH_T/init.json"
-	BW_KEY=$(sed -E 's/.*"platform_key":"([^"]+)".*/\1/' "$BENCH_T/init.json")
-	"$bin" serve --data "$BENCH_T/data" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-		--log-level warn "$@" >"$BENCH_T/bulwark.out" 2>>"$BENCH_T/bulwark.err" &
+	"$bin" init --data "$T/data" --json >"$T/init.json"
+	BW_KEY=$(sed -E 's/.*"platform_key":"([^"]+)".*/\1/' "$T/init.json")
+	"$bin" serve --data "$T/data" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+		--log-level warn "$@" >"$T/bulwark.out" 2>>"$T/bulwark.err" &
 	BW_PID=$!
-	BENCH_PIDS+=("$BW_PID")
+	PIDS+=("$BW_PID")
 	for _ in $(seq 100); do
-		grep -q '"listening"' "$BENCH_T/bulwark.out" && break
+		grep -q '"listening"' "$T/bulwark.out" && break
 		sleep 0.1
 	done
-	BW_PORT=$(sed -nE 's/.*"listening": *"127\.0\.0\.1:([0-9]+)".*/\1/p' "$BENCH_T/bulwark.out")
-	[[ -n $BW_PORT ]] || { echo "bench: bulwark did not start" >&2; cat "$BENCH_T/bulwark.err" >&2; exit 1; }
+	BW_PORT=$(sed -nE 's/.*"listening": *"127\.0\.0\.1:([0-9]+)".*/\1/p' "$T/bulwark.out")
+	[[ -n $BW_PORT ]] || { echo "bench: bulwark did not start" >&2; cat "$T/bulwark.err" >&2; exit 1; }
 }
 
 # bench_wrk SECONDS CONNS URL [wrk args...]: prints requests per second.

@@ -31,12 +31,12 @@ me=$(bench_wrk "$SECS" 32 "$URL/v1/me" -H "Authorization: Bearer $TOKEN")
 ng=$(bench_wrk "$SECS" 32 "http://127.0.0.1:$NGINX_PORT/file")
 echo "GET /v1/me: bulwark $me req/s, nginx static (${#ME} bytes) $ng req/s, ratio $(bench_ratio "$me" "$ng") (goal >= 0.5)"
 
-cat >"$BENCH_T/login.lua" <<LUA
+cat >"$T/login.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"username":"admin","password":"$PASSWORD"}'
 LUA
-logins=$(bench_wrk "$SECS" 8 "$URL/v1/instances/$IID/auth/login" -s "$BENCH_T/login.lua")
+logins=$(bench_wrk "$SECS" 8 "$URL/v1/instances/$IID/auth/login" -s "$T/login.lua")
 echo "logins: $logins per second (2 hash workers, each login one argon2id verify)"
 "$BUILD/bench_hash"
-"$BUILD/bench_audit" "$BENCH_T" 16 2000 2>/dev/null
+"$BUILD/bench_audit" "$T" 16 2000 2>/dev/null
