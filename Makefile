@@ -21,7 +21,7 @@ $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
 $(FUZZ_BUILD)/build.ninja:
-	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dfuzz=true -Db_lundef=false
+	CC=clang CXX=clang++ meson setup $(FUZZ_BUILD) --buildtype=debug -Dfuzz=true -Db_lundef=false
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -49,7 +49,7 @@ api: build $(ASAN_BUILD)/build.ninja tests/node_modules
 	  node --test --test-concurrency=1 api/
 
 fuzz-smoke: $(FUZZ_BUILD)/build.ninja
-	ninja -C $(FUZZ_BUILD)
+	CC=clang CXX=clang++ ninja -C $(FUZZ_BUILD)
 	@bash scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 test: build checksrc unit api fuzz-smoke

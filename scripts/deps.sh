@@ -9,7 +9,7 @@ PACKAGES=(
   # runtime libraries
   libre-dev librem-dev libhttp-parser-dev libwslay-dev libjansson-dev
   libinih-dev libsqlite3-dev libsodium-dev libssl-dev
-  liboath-dev libqrencode-dev libcurl4-openssl-dev
+  liboath-dev libqrencode-dev libcurl4-openssl-dev libphonenumber-dev
   # tests and benchmarks
   libcmocka-dev nodejs prometheus oathtool sqlite3 wrk nginx-light curl
 )

@@ -53,6 +53,42 @@ void bw_api_me_session_revoke(struct bw_ctx *c);
 void bw_api_audit_list(struct bw_ctx *c);
 void bw_api_audit_verify(struct bw_ctx *c);
 
+/* routing */
+void bw_api_hours_create(struct bw_ctx *c);
+void bw_api_hours_list(struct bw_ctx *c);
+void bw_api_hours_get(struct bw_ctx *c);
+void bw_api_hours_update(struct bw_ctx *c);
+void bw_api_hours_delete(struct bw_ctx *c);
+void bw_api_hours_status(struct bw_ctx *c);
+void bw_api_queues_create(struct bw_ctx *c);
+void bw_api_queues_list(struct bw_ctx *c);
+void bw_api_queues_get(struct bw_ctx *c);
+void bw_api_queues_update(struct bw_ctx *c);
+void bw_api_queues_delete(struct bw_ctx *c);
+void bw_api_rp_create(struct bw_ctx *c);
+void bw_api_rp_list(struct bw_ctx *c);
+void bw_api_rp_get(struct bw_ctx *c);
+void bw_api_rp_update(struct bw_ctx *c);
+void bw_api_rp_delete(struct bw_ctx *c);
+void bw_api_ep_create(struct bw_ctx *c);
+void bw_api_ep_list(struct bw_ctx *c);
+void bw_api_ep_get(struct bw_ctx *c);
+void bw_api_ep_update(struct bw_ctx *c);
+void bw_api_ep_delete(struct bw_ctx *c);
+/* end routing */
+
+/* flows */
+void bw_api_flows_create(struct bw_ctx *c);
+void bw_api_flows_list(struct bw_ctx *c);
+void bw_api_flows_get(struct bw_ctx *c);
+void bw_api_flows_update(struct bw_ctx *c);
+void bw_api_flows_delete(struct bw_ctx *c);
+void bw_api_flows_publish(struct bw_ctx *c);
+void bw_api_flow_versions_list(struct bw_ctx *c);
+void bw_api_flow_versions_get(struct bw_ctx *c);
+void bw_api_flows_validate_input(struct bw_ctx *c);
+/* end flows */
+
 struct bw_instance;
 /* Loads the path's {iid}; replies 404 and returns -1 when it does not exist. */
 int bw_api_instance(struct bw_ctx *c, struct bw_instance *in);

@@ -83,6 +83,68 @@ const struct bw_route bw_routes[] = {
 	  "audit_events.list"),
 	R("GET", I "/audit-events/verify", USER, "Audit.View", bw_api_audit_verify, AREAD,
 	  "audit_events.verify"),
+
+	/* routing */
+#define HOO I "/hours-of-operation"
+	R("POST", HOO, USER, "HoursOfOperation.Edit", bw_api_hours_create, BODY,
+	  "hours_of_operation.create"),
+	R("GET", HOO, USER, "HoursOfOperation.View", bw_api_hours_list, 0, "hours_of_operation.list"),
+	R("GET", HOO "/{hid}", USER, "HoursOfOperation.View", bw_api_hours_get, 0,
+	  "hours_of_operation.get"),
+	R("PATCH", HOO "/{hid}", USER, "HoursOfOperation.Edit", bw_api_hours_update, BODY,
+	  "hours_of_operation.update"),
+	R("DELETE", HOO "/{hid}", USER, "HoursOfOperation.Edit", bw_api_hours_delete, 0,
+	  "hours_of_operation.delete"),
+	R("GET", HOO "/{hid}/status", USER, "HoursOfOperation.View", bw_api_hours_status, 0,
+	  "hours_of_operation.status"),
+	R("POST", I "/queues", USER, "Queues.Edit", bw_api_queues_create, BODY, "queues.create"),
+	R("GET", I "/queues", USER, "Queues.View", bw_api_queues_list, 0, "queues.list"),
+	R("GET", I "/queues/{qid}", USER, "Queues.View", bw_api_queues_get, 0, "queues.get"),
+	R("PATCH", I "/queues/{qid}", USER, "Queues.Edit", bw_api_queues_update, BODY,
+	  "queues.update"),
+	R("DELETE", I "/queues/{qid}", USER, "Queues.Edit", bw_api_queues_delete, 0,
+	  "queues.delete"),
+	R("POST", I "/routing-profiles", USER, "RoutingProfiles.Edit", bw_api_rp_create, BODY,
+	  "routing_profiles.create"),
+	R("GET", I "/routing-profiles", USER, "RoutingProfiles.View", bw_api_rp_list, 0,
+	  "routing_profiles.list"),
+	R("GET", I "/routing-profiles/{rpid}", USER, "RoutingProfiles.View", bw_api_rp_get, 0,
+	  "routing_profiles.get"),
+	R("PATCH", I "/routing-profiles/{rpid}", USER, "RoutingProfiles.Edit", bw_api_rp_update,
+	  BODY, "routing_profiles.update"),
+	R("DELETE", I "/routing-profiles/{rpid}", USER, "RoutingProfiles.Edit", bw_api_rp_delete, 0,
+	  "routing_profiles.delete"),
+	R("POST", I "/entry-points", USER, "EntryPoints.Edit", bw_api_ep_create, BODY,
+	  "entry_points.create"),
+	R("GET", I "/entry-points", USER, "EntryPoints.View", bw_api_ep_list, 0,
+	  "entry_points.list"),
+	R("GET", I "/entry-points/{epid}", USER, "EntryPoints.View", bw_api_ep_get, 0,
+	  "entry_points.get"),
+	R("PATCH", I "/entry-points/{epid}", USER, "EntryPoints.Edit", bw_api_ep_update, BODY,
+	  "entry_points.update"),
+	R("DELETE", I "/entry-points/{epid}", USER, "EntryPoints.Edit", bw_api_ep_delete, 0,
+	  "entry_points.delete"),
+#undef HOO
+	/* end routing */
+
+	/* flows */
+#define FL I "/flows"
+	R("POST", FL, USER, "Flows.Edit", bw_api_flows_create, BODY, "flows.create"),
+	R("GET", FL, USER, "Flows.View", bw_api_flows_list, 0, "flows.list"),
+	/* Before {fid}: the router takes the first row whose path and method match. */
+	R("POST", FL "/validate-input", USER, "Flows.View", bw_api_flows_validate_input, BODY,
+	  "flows.validate_input"),
+	R("GET", FL "/{fid}", USER, "Flows.View", bw_api_flows_get, 0, "flows.get"),
+	R("PATCH", FL "/{fid}", USER, "Flows.Edit", bw_api_flows_update, BODY, "flows.update"),
+	R("DELETE", FL "/{fid}", USER, "Flows.Edit", bw_api_flows_delete, 0, "flows.delete"),
+	R("POST", FL "/{fid}/publish", USER, "Flows.Publish", bw_api_flows_publish, 0,
+	  "flows.publish"),
+	R("GET", FL "/{fid}/versions", USER, "Flows.View", bw_api_flow_versions_list, 0,
+	  "flow_versions.list"),
+	R("GET", FL "/{fid}/versions/{n}", USER, "Flows.View", bw_api_flow_versions_get, 0,
+	  "flow_versions.get"),
+#undef FL
+	/* end flows */
 };
 
 const size_t bw_routes_count = sizeof(bw_routes) / sizeof(bw_routes[0]);

@@ -143,8 +143,23 @@ static int decode_common(struct bw_ctx *c, struct bw_user *u, bool create)
 		snprintf(u->last_name, sizeof(u->last_name), "%s", last);
 	if (email)
 		snprintf(u->email, sizeof(u->email), "%s", email);
-	if (rp)
+	if (rp) { /* routing: a routing profile of the caller's instance */
+		struct bw_routing_profile p = {0};
+		bw_result r = bw_api_id_ok(rp) ? bw_store_rp_get(c->store, c->who.instance_id, rp, &p)
+		                               : BW_NOTFOUND;
+		bw_routing_profile_clear(&p);
+		if (r != BW_OK) {
+			if (r == BW_NOTFOUND)
+				bw_reply_error(c, 400, "InvalidParameter", "no such routing profile",
+				               "routing_profile_id");
+			else
+				bw_reply_result(c, r, NULL, NULL);
+			return -1;
+		}
 		snprintf(u->routing_profile_id, sizeof(u->routing_profile_id), "%s", rp);
+	} else if (json_is_null(json_object_get(c->in, "routing_profile_id"))) {
+		u->routing_profile_id[0] = '\0'; /* null: no routing profile */
+	}
 	if (hg)
 		snprintf(u->hierarchy_group, sizeof(u->hierarchy_group), "%s", hg);
 	return 0;

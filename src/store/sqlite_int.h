@@ -6,7 +6,7 @@
 
 #include "store/store_int.h"
 
-#define SQ_CACHE 96
+#define SQ_CACHE 160 /* routing (0003) added ~30 statements */
 
 struct sq_store {
 	struct bw_store base;

@@ -58,5 +58,50 @@ bw_result bw_sq__audit_list(struct bw_store *s, const struct bw_audit_filter *f,
                             struct bw_audit_event *out, size_t max, size_t *n);
 bw_result bw_sq__audit_scan(struct bw_store *s, const char *chain, bw_audit_cb *cb, void *arg);
 bw_result bw_sq__audit_chains(struct bw_store *s, char (*out)[48], size_t max, size_t *n);
+/* routing */
+bw_result bw_sq__hoo_insert(struct bw_store *s, const struct bw_hoo *v);
+bw_result bw_sq__hoo_get(struct bw_store *s, const char *iid, const char *id,
+                         struct bw_hoo *out);
+bw_result bw_sq__hoo_list(struct bw_store *s, const char *iid, const char *after,
+                          struct bw_hoo *out, size_t max, size_t *n);
+bw_result bw_sq__hoo_update(struct bw_store *s, const struct bw_hoo *v);
+bw_result bw_sq__hoo_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__queue_insert(struct bw_store *s, const struct bw_queue *v);
+bw_result bw_sq__queue_get(struct bw_store *s, const char *iid, const char *id,
+                           struct bw_queue *out);
+bw_result bw_sq__queue_list(struct bw_store *s, const char *iid, const char *after,
+                            struct bw_queue *out, size_t max, size_t *n);
+bw_result bw_sq__queue_update(struct bw_store *s, const struct bw_queue *v);
+bw_result bw_sq__queue_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__rp_insert(struct bw_store *s, const struct bw_routing_profile *v);
+bw_result bw_sq__rp_get(struct bw_store *s, const char *iid, const char *id,
+                        struct bw_routing_profile *out);
+bw_result bw_sq__rp_list(struct bw_store *s, const char *iid, const char *after,
+                         struct bw_routing_profile *out, size_t max, size_t *n);
+bw_result bw_sq__rp_update(struct bw_store *s, const struct bw_routing_profile *v);
+bw_result bw_sq__rp_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__ep_insert(struct bw_store *s, const struct bw_entry_point *v);
+bw_result bw_sq__ep_get(struct bw_store *s, const char *iid, const char *id,
+                        struct bw_entry_point *out);
+bw_result bw_sq__ep_list(struct bw_store *s, const char *iid, const char *after,
+                         struct bw_entry_point *out, size_t max, size_t *n);
+bw_result bw_sq__ep_update(struct bw_store *s, const struct bw_entry_point *v);
+bw_result bw_sq__ep_delete(struct bw_store *s, const char *iid, const char *id);
+/* end routing */
+/* flows */
+bw_result bw_sq__flow_insert(struct bw_store *s, const struct bw_flow_def *f);
+bw_result bw_sq__flow_get(struct bw_store *s, const char *iid, const char *id,
+                          struct bw_flow_def *out);
+bw_result bw_sq__flow_list(struct bw_store *s, const char *iid, const char *after,
+                           struct bw_flow_def *out, size_t max, size_t *n);
+bw_result bw_sq__flow_update(struct bw_store *s, const struct bw_flow_def *f);
+bw_result bw_sq__flow_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__flow_publish(struct bw_store *s, struct bw_flow_version *v);
+bw_result bw_sq__flow_version_get(struct bw_store *s, const char *iid, const char *fid,
+                                  long long version, struct bw_flow_version *out);
+bw_result bw_sq__flow_version_list(struct bw_store *s, const char *iid, const char *fid,
+                                   long long after, struct bw_flow_version *out, size_t max,
+                                   size_t *n);
+/* end flows */
 
 #endif

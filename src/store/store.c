@@ -353,6 +353,245 @@ void bw_user_clear(struct bw_user *u)
 	u->mfa_secret_len = 0;
 }
 
+/* routing */
+bw_result bw_store_hoo_insert(struct bw_store *s, const struct bw_hoo *h)
+{
+	bw_result r = s->ops->hoo_insert(s, h);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_hoo_get(struct bw_store *s, const char *iid, const char *id,
+                           struct bw_hoo *out)
+{
+	bw_result r = s->ops->hoo_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_hoo_list(struct bw_store *s, const char *iid, const char *after,
+                            struct bw_hoo *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->hoo_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_hoo_update(struct bw_store *s, const struct bw_hoo *h)
+{
+	bw_result r = s->ops->hoo_update(s, h);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_hoo_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->hoo_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_queue_insert(struct bw_store *s, const struct bw_queue *q)
+{
+	bw_result r = s->ops->queue_insert(s, q);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_queue_get(struct bw_store *s, const char *iid, const char *id,
+                             struct bw_queue *out)
+{
+	bw_result r = s->ops->queue_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_queue_list(struct bw_store *s, const char *iid, const char *after,
+                              struct bw_queue *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->queue_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_queue_update(struct bw_store *s, const struct bw_queue *q)
+{
+	bw_result r = s->ops->queue_update(s, q);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_queue_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->queue_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rp_insert(struct bw_store *s, const struct bw_routing_profile *p)
+{
+	bw_result r = s->ops->rp_insert(s, p);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rp_get(struct bw_store *s, const char *iid, const char *id,
+                          struct bw_routing_profile *out)
+{
+	bw_result r = s->ops->rp_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rp_list(struct bw_store *s, const char *iid, const char *after,
+                           struct bw_routing_profile *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->rp_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rp_update(struct bw_store *s, const struct bw_routing_profile *p)
+{
+	bw_result r = s->ops->rp_update(s, p);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rp_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->rp_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_ep_insert(struct bw_store *s, const struct bw_entry_point *e)
+{
+	bw_result r = s->ops->ep_insert(s, e);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_ep_get(struct bw_store *s, const char *iid, const char *id,
+                          struct bw_entry_point *out)
+{
+	bw_result r = s->ops->ep_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_ep_list(struct bw_store *s, const char *iid, const char *after,
+                           struct bw_entry_point *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->ep_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_ep_update(struct bw_store *s, const struct bw_entry_point *e)
+{
+	bw_result r = s->ops->ep_update(s, e);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_ep_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->ep_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_hoo_clear(struct bw_hoo *h)
+{
+	free(h->config);
+	free(h->holidays);
+	h->config = h->holidays = NULL;
+}
+
+void bw_routing_profile_clear(struct bw_routing_profile *p)
+{
+	free(p->queues);
+	p->queues = NULL;
+	p->nqueues = 0;
+}
+/* end routing */
+
+/* flows */
+bw_result bw_store_flow_insert(struct bw_store *s, const struct bw_flow_def *f)
+{
+	bw_result r = s->ops->flow_insert(s, f);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_get(struct bw_store *s, const char *iid, const char *id,
+                            struct bw_flow_def *out)
+{
+	bw_result r = s->ops->flow_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_list(struct bw_store *s, const char *iid, const char *after,
+                             struct bw_flow_def *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->flow_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_update(struct bw_store *s, const struct bw_flow_def *f)
+{
+	bw_result r = s->ops->flow_update(s, f);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->flow_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_publish(struct bw_store *s, struct bw_flow_version *v)
+{
+	bw_result r = s->ops->flow_publish(s, v);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_version_get(struct bw_store *s, const char *iid, const char *fid,
+                                    long long version, struct bw_flow_version *out)
+{
+	bw_result r = s->ops->flow_version_get(s, iid, fid, version, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_version_list(struct bw_store *s, const char *iid, const char *fid,
+                                     long long after, struct bw_flow_version *out, size_t max,
+                                     size_t *n)
+{
+	bw_result r = s->ops->flow_version_list(s, iid, fid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_flow_def_clear(struct bw_flow_def *f)
+{
+	free(f->content);
+	f->content = NULL;
+}
+
+void bw_flow_version_clear(struct bw_flow_version *v)
+{
+	free(v->content);
+	v->content = NULL;
+}
+/* end flows */
+
 bw_result bw_store_session_mfa_done(struct bw_store *s, const char *iid, const char *id)
 {
 	bw_result r = s->ops->session_mfa_done(s, iid, id);

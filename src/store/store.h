@@ -175,6 +175,155 @@ BW_MUST_USE bw_result bw_store_failures_put(struct bw_store *s, const char *key,
                                             const struct bw_failures *f);
 BW_MUST_USE bw_result bw_store_failures_clear(struct bw_store *s, const char *key);
 
+/* ---- routing (0003) ---- */
+
+/* Hours of operation ("hoo"): config and holidays are JSON array texts the
+ * API validated and normalized. */
+struct bw_hoo {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char description[1040];
+	char time_zone[72];
+	char *config;   /* malloc'd */
+	char *holidays; /* malloc'd */
+	long long created_at, updated_at;
+};
+void bw_hoo_clear(struct bw_hoo *h);
+
+struct bw_queue {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char description[1040];
+	char hours_id[48];
+	long long max_contacts;
+	long long created_at, updated_at;
+};
+
+#define BW_RP_MAX_QUEUES 50
+struct bw_rp_queue {
+	char queue_id[48];
+	int priority;
+	int delay_s;
+};
+
+struct bw_routing_profile {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char description[1040];
+	int chat, callback, voice; /* concurrency per channel */
+	size_t nqueues;
+	struct bw_rp_queue *queues; /* malloc'd; bw_routing_profile_clear frees it */
+	long long created_at, updated_at;
+};
+void bw_routing_profile_clear(struct bw_routing_profile *p);
+
+struct bw_entry_point {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char type[12]; /* CHAT, CALLBACK, VOICE */
+	char flow_id[48];
+	char default_region[4]; /* "" when unset */
+	long long created_at, updated_at;
+};
+
+/* Hours: BW_CONFLICT on a repeated name; delete gives BW_CONFLICT while a
+ * queue uses them. */
+BW_MUST_USE bw_result bw_store_hoo_insert(struct bw_store *s, const struct bw_hoo *h);
+BW_MUST_USE bw_result bw_store_hoo_get(struct bw_store *s, const char *iid, const char *id,
+                                       struct bw_hoo *out);
+BW_MUST_USE bw_result bw_store_hoo_list(struct bw_store *s, const char *iid, const char *after,
+                                        struct bw_hoo *out, size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_hoo_update(struct bw_store *s, const struct bw_hoo *h);
+BW_MUST_USE bw_result bw_store_hoo_delete(struct bw_store *s, const char *iid, const char *id);
+
+/* Queues: insert and update give BW_INVALID when hours_id is not hours of
+ * the instance; delete gives BW_CONFLICT while a routing profile lists it. */
+BW_MUST_USE bw_result bw_store_queue_insert(struct bw_store *s, const struct bw_queue *q);
+BW_MUST_USE bw_result bw_store_queue_get(struct bw_store *s, const char *iid, const char *id,
+                                         struct bw_queue *out);
+BW_MUST_USE bw_result bw_store_queue_list(struct bw_store *s, const char *iid, const char *after,
+                                          struct bw_queue *out, size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_queue_update(struct bw_store *s, const struct bw_queue *q);
+BW_MUST_USE bw_result bw_store_queue_delete(struct bw_store *s, const char *iid, const char *id);
+
+/* Routing profiles with their queue list: insert and update give
+ * BW_INVALID when a queue is not of the instance; update replaces the list;
+ * delete gives BW_CONFLICT while a user has the profile. */
+BW_MUST_USE bw_result bw_store_rp_insert(struct bw_store *s, const struct bw_routing_profile *p);
+BW_MUST_USE bw_result bw_store_rp_get(struct bw_store *s, const char *iid, const char *id,
+                                      struct bw_routing_profile *out);
+BW_MUST_USE bw_result bw_store_rp_list(struct bw_store *s, const char *iid, const char *after,
+                                       struct bw_routing_profile *out, size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_rp_update(struct bw_store *s, const struct bw_routing_profile *p);
+BW_MUST_USE bw_result bw_store_rp_delete(struct bw_store *s, const char *iid, const char *id);
+
+/* Entry points: insert and update give BW_INVALID when flow_id is not a
+ * flow of the instance (checked once a flows table exists). */
+BW_MUST_USE bw_result bw_store_ep_insert(struct bw_store *s, const struct bw_entry_point *e);
+BW_MUST_USE bw_result bw_store_ep_get(struct bw_store *s, const char *iid, const char *id,
+                                      struct bw_entry_point *out);
+BW_MUST_USE bw_result bw_store_ep_list(struct bw_store *s, const char *iid, const char *after,
+                                       struct bw_entry_point *out, size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_ep_update(struct bw_store *s, const struct bw_entry_point *e);
+BW_MUST_USE bw_result bw_store_ep_delete(struct bw_store *s, const char *iid, const char *id);
+
+/* ---- end routing ---- */
+
+/* ---- flows (0004) ---- */
+
+/* A flow's draft: the document as last saved, valid or not. */
+struct bw_flow_def {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char description[1040];
+	char *content;            /* compact JSON, malloc'd; NULL in lists */
+	long long latest_version; /* 0 when never published */
+	long long created_at, updated_at;
+};
+void bw_flow_def_clear(struct bw_flow_def *f);
+
+/* A published version: immutable once written. */
+struct bw_flow_version {
+	char instance_id[48];
+	char flow_id[48];
+	long long version; /* from 1 per flow */
+	char vid[24];      /* the version as text (list paging) */
+	char *content;     /* malloc'd; NULL in lists */
+	char published_by[48];
+	long long published_at;
+};
+void bw_flow_version_clear(struct bw_flow_version *v);
+
+#define BW_FLOW_MAX_VERSIONS 1000
+
+BW_MUST_USE bw_result bw_store_flow_insert(struct bw_store *s, const struct bw_flow_def *f);
+BW_MUST_USE bw_result bw_store_flow_get(struct bw_store *s, const char *iid, const char *id,
+                                        struct bw_flow_def *out);
+BW_MUST_USE bw_result bw_store_flow_list(struct bw_store *s, const char *iid, const char *after,
+                                         struct bw_flow_def *out, size_t max, size_t *n);
+/* Writes name, description and content. */
+BW_MUST_USE bw_result bw_store_flow_update(struct bw_store *s, const struct bw_flow_def *f);
+/* Deletes a flow and its versions; BW_CONFLICT while an entry point names it. */
+BW_MUST_USE bw_result bw_store_flow_delete(struct bw_store *s, const char *iid, const char *id);
+/* Appends v (instance_id, flow_id, content, published_by, published_at) as
+ * the next version and sets v->version; BW_NOTFOUND without the flow,
+ * BW_CONFLICT past BW_FLOW_MAX_VERSIONS. */
+BW_MUST_USE bw_result bw_store_flow_publish(struct bw_store *s, struct bw_flow_version *v);
+BW_MUST_USE bw_result bw_store_flow_version_get(struct bw_store *s, const char *iid,
+                                                const char *fid, long long version,
+                                                struct bw_flow_version *out);
+/* Versions above `after` (0 for the start), oldest first. */
+BW_MUST_USE bw_result bw_store_flow_version_list(struct bw_store *s, const char *iid,
+                                                 const char *fid, long long after,
+                                                 struct bw_flow_version *out, size_t max,
+                                                 size_t *n);
+/* ---- end flows ---- */
+
 /* ---- audit (0002) ---- */
 
 struct bw_audit_event {

@@ -84,6 +84,50 @@ struct bw_store_ops {
 	                        struct bw_audit_event *out, size_t max, size_t *n);
 	bw_result (*audit_scan)(struct bw_store *s, const char *chain, bw_audit_cb *cb, void *arg);
 	bw_result (*audit_chains)(struct bw_store *s, char (*out)[48], size_t max, size_t *n);
+	/* routing */
+	bw_result (*hoo_insert)(struct bw_store *s, const struct bw_hoo *h);
+	bw_result (*hoo_get)(struct bw_store *s, const char *iid, const char *id, struct bw_hoo *out);
+	bw_result (*hoo_list)(struct bw_store *s, const char *iid, const char *after,
+	                      struct bw_hoo *out, size_t max, size_t *n);
+	bw_result (*hoo_update)(struct bw_store *s, const struct bw_hoo *h);
+	bw_result (*hoo_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*queue_insert)(struct bw_store *s, const struct bw_queue *q);
+	bw_result (*queue_get)(struct bw_store *s, const char *iid, const char *id,
+	                       struct bw_queue *out);
+	bw_result (*queue_list)(struct bw_store *s, const char *iid, const char *after,
+	                        struct bw_queue *out, size_t max, size_t *n);
+	bw_result (*queue_update)(struct bw_store *s, const struct bw_queue *q);
+	bw_result (*queue_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*rp_insert)(struct bw_store *s, const struct bw_routing_profile *p);
+	bw_result (*rp_get)(struct bw_store *s, const char *iid, const char *id,
+	                    struct bw_routing_profile *out);
+	bw_result (*rp_list)(struct bw_store *s, const char *iid, const char *after,
+	                     struct bw_routing_profile *out, size_t max, size_t *n);
+	bw_result (*rp_update)(struct bw_store *s, const struct bw_routing_profile *p);
+	bw_result (*rp_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*ep_insert)(struct bw_store *s, const struct bw_entry_point *e);
+	bw_result (*ep_get)(struct bw_store *s, const char *iid, const char *id,
+	                    struct bw_entry_point *out);
+	bw_result (*ep_list)(struct bw_store *s, const char *iid, const char *after,
+	                     struct bw_entry_point *out, size_t max, size_t *n);
+	bw_result (*ep_update)(struct bw_store *s, const struct bw_entry_point *e);
+	bw_result (*ep_delete)(struct bw_store *s, const char *iid, const char *id);
+	/* end routing */
+	/* flows */
+	bw_result (*flow_insert)(struct bw_store *s, const struct bw_flow_def *f);
+	bw_result (*flow_get)(struct bw_store *s, const char *iid, const char *id,
+	                      struct bw_flow_def *out);
+	bw_result (*flow_list)(struct bw_store *s, const char *iid, const char *after,
+	                       struct bw_flow_def *out, size_t max, size_t *n);
+	bw_result (*flow_update)(struct bw_store *s, const struct bw_flow_def *f);
+	bw_result (*flow_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*flow_publish)(struct bw_store *s, struct bw_flow_version *v);
+	bw_result (*flow_version_get)(struct bw_store *s, const char *iid, const char *fid,
+	                              long long version, struct bw_flow_version *out);
+	bw_result (*flow_version_list)(struct bw_store *s, const char *iid, const char *fid,
+	                               long long after, struct bw_flow_version *out, size_t max,
+	                               size_t *n);
+	/* end flows */
 };
 
 /* Every handle starts with its ops pointer. */

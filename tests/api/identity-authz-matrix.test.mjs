@@ -17,6 +17,7 @@ import {
   PASSWORD, ALL_PERMISSIONS, DEFAULT_PROFILES, grants, assertError, routeTable, unique,
   createInstance, loginToken, profilesByName, createProfile, createUser,
 } from './lib/identity.mjs';
+import { createHours, createQueue, createRoutingProfile, createEntryPoint, flowIdFor } from './lib/routing.mjs';
 
 const ROUTES = routeTable();
 const SPECIAL = new Set(['PUBLIC', 'Platform', 'Authenticated']);
@@ -59,6 +60,27 @@ const CONTRACT = {
   'DELETE /v1/instances/{iid}/users/{uid}/mfa': [['user'], 'Users.Edit'],
   'GET /v1/instances/{iid}/audit-events': [['user'], 'Audit.View'],
   'GET /v1/instances/{iid}/audit-events/verify': [['user'], 'Audit.View'],
+  // routing
+  ...Object.fromEntries([
+    ['hours-of-operation', 'hid', 'HoursOfOperation'], ['queues', 'qid', 'Queues'],
+    ['routing-profiles', 'rpid', 'RoutingProfiles'], ['entry-points', 'epid', 'EntryPoints'],
+  ].flatMap(([res, id, perm]) => [
+    [`POST /v1/instances/{iid}/${res}`, [['user'], `${perm}.Edit`]],
+    [`GET /v1/instances/{iid}/${res}`, [['user'], `${perm}.View`]],
+    [`GET /v1/instances/{iid}/${res}/{${id}}`, [['user'], `${perm}.View`]],
+    [`PATCH /v1/instances/{iid}/${res}/{${id}}`, [['user'], `${perm}.Edit`]],
+    [`DELETE /v1/instances/{iid}/${res}/{${id}}`, [['user'], `${perm}.Edit`]],
+  ])),
+  'GET /v1/instances/{iid}/hours-of-operation/{hid}/status': [['user'], 'HoursOfOperation.View'],
+  // flows
+  'POST /v1/instances/{iid}/flows': [['user'], 'Flows.Edit'],
+  'GET /v1/instances/{iid}/flows': [['user'], 'Flows.View'],
+  'GET /v1/instances/{iid}/flows/{fid}': [['user'], 'Flows.View'],
+  'PATCH /v1/instances/{iid}/flows/{fid}': [['user'], 'Flows.Edit'],
+  'DELETE /v1/instances/{iid}/flows/{fid}': [['user'], 'Flows.Edit'],
+  'POST /v1/instances/{iid}/flows/{fid}/publish': [['user'], 'Flows.Publish'],
+  'GET /v1/instances/{iid}/flows/{fid}/versions': [['user'], 'Flows.View'],
+  'GET /v1/instances/{iid}/flows/{fid}/versions/{n}': [['user'], 'Flows.View'],
 };
 
 const POWER_AGENT = ['Contacts.Handle', 'Metrics.RealTime.View', 'ContactSearch.View'];
@@ -73,6 +95,17 @@ let adminA; // token of A's first admin (setup only; not a matrix principal)
 let profA; // A's profiles by name
 let victim; // a user of A with no profile: within anyone's permissions
 let scratchProfile; // an empty profile of A, PATCHed by the matrix
+let routing; // routing resources of A, read and PATCHed by the matrix (DELETE rows get throwaways)
+let flowA; // a flow of A with a published version 1 (flows; DELETE rows get throwaways)
+const MATRIX_FLOW = {
+  Version: '2019-10-30', StartAction: 'bye', Actions: [{ Identifier: 'bye', Type: 'DisconnectParticipant' }],
+};
+async function createFlowA(publish = false) {
+  const r = await api(d.url, 'POST', `/v1/instances/${A.id}/flows`, { key: adminA, body: { name: unique('mx'), content: MATRIX_FLOW } });
+  assert.equal(r.status, 201, show(r));
+  if (publish) assert.equal((await api(d.url, 'POST', `/v1/instances/${A.id}/flows/${r.json.id}/publish`, { key: adminA })).status, 201);
+  return r.json.id;
+}
 const principals = [];
 const results = []; // {route, principal, expected, status, ok, detail}
 const routesRun = new Set();
@@ -99,6 +132,17 @@ before(async () => {
   const power = await createProfile(d, adminA, A.id, 'power agent', POWER_AGENT);
   const editor = await createProfile(d, adminA, A.id, 'editor', EDITOR);
   scratchProfile = await createProfile(d, adminA, A.id, 'scratch', []);
+  {
+    const hours = await createHours(d, adminA, A.id);
+    const queue = await createQueue(d, adminA, A.id, hours.id);
+    const flow = await flowIdFor(d, adminA, A.id);
+    routing = {
+      hours, queue, flow,
+      rp: await createRoutingProfile(d, adminA, A.id, [{ queue_id: queue.id, priority: 1 }]),
+      ep: await createEntryPoint(d, adminA, A.id, flow),
+    };
+  }
+  flowA = await createFlowA(true);
   victim = await createUser(d, adminA, A.id, { username: 'victim' });
   await createUser(d, adminA, A.id, { username: 'probe', password: PASSWORD });
 
@@ -177,6 +221,14 @@ async function buildRequest(route, p) {
       params.id = k.json.id;
     }
   }
+  // routing: throwaway targets for DELETE rows (nothing refers to them), shared ones otherwise
+  const del = route.method === 'DELETE';
+  if ('hid' in params) params.hid = del ? (await createHours(d, adminA, A.id)).id : routing.hours.id;
+  if ('qid' in params) params.qid = del ? (await createQueue(d, adminA, A.id, routing.hours.id)).id : routing.queue.id;
+  if ('rpid' in params) params.rpid = del ? (await createRoutingProfile(d, adminA, A.id)).id : routing.rp.id;
+  if ('epid' in params) params.epid = del ? (await createEntryPoint(d, adminA, A.id, routing.flow)).id : routing.ep.id;
+  if ('fid' in params) params.fid = route.method === 'DELETE' ? await createFlowA() : flowA; // flows
+  if ('n' in params) params.n = '1';
   if ('sid' in params) params.sid = p.spareSessionId ?? `se_${crypto.randomBytes(16).toString('base64url')}`;
   const missing = Object.keys(params).filter((k) => params[k] === undefined);
   if (missing.length) throw new Error(`${key}: the matrix has no value for path parameter(s) ${missing.join(', ')}; add one`);
@@ -196,6 +248,19 @@ async function buildRequest(route, p) {
       'POST /v1/instances/{iid}/users': { username: unique('mx') },
       'PATCH /v1/instances/{iid}/users/{uid}': { first_name: 'Matrix' },
       'POST /v1/instances/{iid}/users/{uid}/mfa/totp/verify': { code: 'abcdef' },
+      // routing
+      'POST /v1/instances/{iid}/hours-of-operation': { name: unique('mx'), time_zone: 'UTC', config: [] },
+      'PATCH /v1/instances/{iid}/hours-of-operation/{hid}': { description: 'touched by the matrix' },
+      'POST /v1/instances/{iid}/queues': { name: unique('mx'), hours_of_operation_id: routing.hours.id },
+      'PATCH /v1/instances/{iid}/queues/{qid}': { description: 'touched by the matrix' },
+      'POST /v1/instances/{iid}/routing-profiles': { name: unique('mx'), concurrency: { CHAT: 1 } },
+      'PATCH /v1/instances/{iid}/routing-profiles/{rpid}': { description: 'touched by the matrix' },
+      'POST /v1/instances/{iid}/entry-points': { name: unique('mx'), type: 'CHAT', flow_id: routing.flow },
+      'PATCH /v1/instances/{iid}/entry-points/{epid}': { type: 'CHAT' },
+      // flows
+      'POST /v1/instances/{iid}/flows': { name: unique('mx'), content: MATRIX_FLOW },
+      'PATCH /v1/instances/{iid}/flows/{fid}': { description: 'touched by the matrix' },
+      'POST /v1/instances/{iid}/flows/validate-input': { kind: 'Date', value: '2024-02-29' },
     };
     body = bodies[key] ?? {}; // a well-formed object: 400 at worst, after authorization
   }

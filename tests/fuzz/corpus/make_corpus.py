@@ -130,3 +130,89 @@ cfg = {
 }
 for k, v in cfg.items():
     write("fuzz_config", k, v)
+
+# flows: fuzz_flow takes a flow document, fuzz_phone two region bytes and an input.
+import json  # noqa: E402
+
+
+def act(ident, typ, params=None, trans=None):
+    a = {"Identifier": ident, "Type": typ}
+    if params is not None:
+        a["Parameters"] = params
+    if trans is not None:
+        a["Transitions"] = trans
+    return a
+
+
+def flow(start, *actions):
+    return json.dumps({"Version": "2019-10-30", "StartAction": start, "Actions": list(actions)})
+
+
+BYE = act("bye", "DisconnectParticipant", {}, {})
+example = flow(
+    "greet",
+    act("greet", "MessageParticipant", {"Text": "Hello! What number can we reach you on?"},
+        {"NextAction": "ask"}),
+    act("ask", "GetParticipantInput", {"StoreInput": "True", "InputTimeLimitSeconds": "60"},
+        {"NextAction": "check", "Errors": [{"NextAction": "bye", "ErrorType": "NoMatchingError"}]}),
+    act("check", "ValidateInput", {"Kind": "PhoneNumber", "Attribute": "callback_number"},
+        {"NextAction": "queue", "Errors": [{"NextAction": "greet", "ErrorType": "InvalidInput"}]}),
+    act("queue", "TransferContactToQueue", {"QueueId": "q_123"},
+        {"Errors": [{"NextAction": "bye", "ErrorType": "QueueAtCapacity"}]}),
+    BYE)
+every = flow(
+    "log",
+    act("log", "UpdateFlowLoggingBehavior", {"FlowLoggingBehavior": "Enabled"}, {"NextAction": "hours"}),
+    act("hours", "CheckHoursOfOperation", {"HoursOfOperationId": "hoo_1"},
+        {"Conditions": [{"NextAction": "ask", "Condition": {"Operator": "Equals", "Operands": ["True"]}},
+                        {"NextAction": "bye", "Condition": {"Operator": "Equals", "Operands": ["False"]}}]}),
+    act("ask", "GetParticipantInput", {"Text": "Card?", "InputTimeLimitSeconds": 30},
+        {"NextAction": "check", "Errors": [{"NextAction": "bye", "ErrorType": "NoMatchingError"}]}),
+    act("check", "ValidateInput", {"Kind": "Pattern", "Pattern": "[0-9]{4}( [0-9]{4}){3}"},
+        {"NextAction": "attrs", "Errors": [{"NextAction": "ask", "ErrorType": "InvalidInput"}]}),
+    act("attrs", "UpdateContactAttributes", {"Attributes": {"raw": "$.StoredCustomerInput", "l": "fr"}},
+        {"NextAction": "cmp"}),
+    act("cmp", "Compare", {"ComparisonValue": "$.Attributes.l"},
+        {"Conditions": [{"NextAction": "filter", "Condition": {"Operator": "NumberLessThan", "Operands": ["3"]}}],
+         "Errors": [{"NextAction": "filter", "ErrorType": "NoMatchingCondition"}]}),
+    act("filter", "CheckContactFilter", {"Identifier": "SourceIp"},
+        {"NextAction": "integ", "Errors": [{"NextAction": "bye", "ErrorType": "ContactBlocked"}]}),
+    act("integ", "InvokeIntegration", {"IntegrationId": "int_1", "Path": "/x", "RequestAttributes": {"a": "$.ContactId"}},
+        {"NextAction": "store", "Errors": [{"NextAction": "bye", "ErrorType": "Timeout"}]}),
+    act("store", "StoreCustomerInput", {"Attribute": "card", "EncryptionKeyId": "k1"}, {"NextAction": "queue"}),
+    act("queue", "TransferContactToQueue", {"QueueId": "q_1"}, {}),
+    BYE)
+flows = {
+    "example": example,
+    "every_block": every,
+    "loop": flow("a", act("a", "MessageParticipant", {"Text": "x"}, {"NextAction": "b"}),
+                 act("b", "UpdateContactAttributes", {"Attributes": {"k": "v"}}, {"NextAction": "a"})),
+    "unvalidated": flow("ask", act("ask", "GetParticipantInput", {}, {"NextAction": "cmp"}),
+                        act("cmp", "Compare", {"ComparisonValue": "$.StoredCustomerInput"},
+                            {"Conditions": [{"NextAction": "bye", "Condition": {"Operator": "Equals", "Operands": ["1"]}}]}),
+                        BYE),
+    "credential": flow("m", act("m", "MessageParticipant", {"Text": "Bearer abcdef0123456789"}, {"NextAction": "bye"}),
+                       act("bye", "DisconnectParticipant", {"password": "hunter2"}, {})),
+    "dangling": flow("x", act("a", "MessageParticipant", {"Text": "x"}, {"NextAction": "nowhere"}), BYE),
+    "not_object": "[1,2,3]",
+}
+for k, v in flows.items():
+    write("fuzz_flow", k, v)
+
+phones = {
+    "us_e164": "US+1 202-456-1111",
+    "us_national": "US(202) 456-1111",
+    "fr_mobile": "FR06 12 34 56 78",
+    "gb": "GB020 7946 0958",
+    "de_mobile": "DE+49 1512 3456789",
+    "premium": "US+1 900 555 0123",
+    "short": "US12",
+    "no_region": "--+33 1 23 45 67 89",
+    "bad_region": "XX0612345678",
+    "ext": "US+1 202 456 1111 ext. 1234",
+    "fullwidth": "JP\uff10\uff13\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+    "luhn": "..4111 1111 1111 1111",
+    "date": "..2024-02-29",
+}
+for k, v in phones.items():
+    write("fuzz_phone", k, v)

@@ -1,0 +1,106 @@
+/* Contact attributes: UpdateContactAttributes sets them (literals or
+ * references such as $.StoredCustomerInput); Compare branches on a value. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow_int.h"
+
+static int uca_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
+                        const char *path)
+{
+	static const char *const fields[] = {"Attributes", "TargetContact", NULL};
+	static const char *const targets[] = {"Current", NULL};
+	const char *target;
+	char p[BW_FLOW_PATH_MAX], q[BW_FLOW_PATH_MAX];
+	int bad = bw_flow__only(ck, a->params, path, fields);
+	bad |= bw_flow__enum(ck, a->params, "TargetContact", path, targets, false, &target);
+	const json_t *attrs = json_object_get(a->params, "Attributes");
+	bw_flow__path_key(p, sizeof(p), path, "Attributes");
+	if (!json_is_object(attrs) || json_object_size(attrs) < 1 ||
+	    json_object_size(attrs) > BW_FLOW_MAX_ATTRIBUTES) {
+		bw_flow__error(ck, p, "must be an object of 1 to %d attributes",
+		               BW_FLOW_MAX_ATTRIBUTES);
+		return -1;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)attrs, k, v)
+	{
+		bw_flow__path_key(q, sizeof(q), p, k);
+		if (!bw_flow__attr_name_ok(k)) {
+			bw_flow__error(ck, q, "an attribute name is 1 to 64 of letters, digits, '.', '_', '-'");
+			bad = -1;
+		} else if (bw_flow__value(ck, v, q) != 0) {
+			bad = -1;
+		}
+	}
+	return bad;
+}
+
+static const char *const uca_errors[] = {"NoMatchingError", NULL};
+
+const struct bw_block_type bw_block_update_contact_attributes = {
+	.name = "UpdateContactAttributes",
+	.flags = 0,
+	.error_types = uca_errors,
+	.validate = uca_validate,
+};
+
+static bool number_ok(const char *s)
+{
+	char *end;
+	if (!s[0] || strlen(s) > 32)
+		return false;
+	(void)strtod(s, &end);
+	return *end == '\0';
+}
+
+static int cmp_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
+                        const char *path)
+{
+	static const char *const fields[] = {"ComparisonValue", NULL};
+	static const char *const ops[] = {"Equals",
+	                                  "TextStartsWith",
+	                                  "TextEndsWith",
+	                                  "TextContains",
+	                                  "NumberGreaterThan",
+	                                  "NumberLessThan",
+	                                  "NumberGreaterOrEqualTo",
+	                                  "NumberLessOrEqualTo",
+	                                  NULL};
+	char p[BW_FLOW_PATH_MAX];
+	int bad = bw_flow__only(ck, a->params, path, fields);
+	bw_flow__path_key(p, sizeof(p), path, "ComparisonValue");
+	const json_t *v = json_object_get(a->params, "ComparisonValue");
+	if (!v) {
+		bw_flow__error(ck, p, "this field is required");
+		bad = -1;
+	} else if (bw_flow__value(ck, v, p) != 0) {
+		bad = -1;
+	}
+	char tpath[BW_FLOW_PATH_MAX];
+	bw_flow__action_path(tpath, sizeof(tpath), path);
+	if (bw_flow__conds(ck, a, path, ops) != 0)
+		return -1;
+	for (size_t i = 0; i < a->nconds; i++) {
+		const struct bw_flow_cond *c = &a->conds[i];
+		const char *operand = json_string_value(json_array_get(c->operands, 0));
+		if (!strncmp(c->op, "Number", 6) && operand && !number_ok(operand)) {
+			bw_flow__pathf(p, sizeof(p), "%s.Transitions.Conditions[%zu].Condition.Operands[0]",
+			         tpath, i);
+			bw_flow__error(ck, p, "a number operator needs a number");
+			bad = -1;
+		}
+	}
+	return bad;
+}
+
+static const char *const cmp_errors[] = {"NoMatchingCondition", NULL};
+
+const struct bw_block_type bw_block_compare = {
+	.name = "Compare",
+	.flags = BW_BLOCK_CONDITIONS,
+	.error_types = cmp_errors,
+	.validate = cmp_validate,
+};

@@ -1,0 +1,79 @@
+/* Contact flows (K1) and input validation (C16).
+ *
+ * A flow document is JSON in the shape of Amazon Connect's flow language
+ * (API.md, "Flow language"). bw_flow_load checks it and builds the graph the
+ * engine runs; bw_flow_validate only checks. Input validation (phone numbers
+ * to E.164, digits, Luhn, dates, patterns) serves the ValidateInput block,
+ * the public endpoints and an admin endpoint alike. */
+#ifndef BW_FLOW_H
+#define BW_FLOW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/result.h"
+
+#define BW_FLOW_LANGUAGE_VERSION "2019-10-30"
+#define BW_FLOW_MAX_ACTIONS 200
+#define BW_FLOW_MAX_DOC (256 * 1024) /* bytes of the compact JSON text */
+#define BW_FLOW_MAX_ERRORS 100       /* errors listed per document */
+#define BW_FLOW_MAX_TEXT 1024        /* characters of a prompt or a value */
+#define BW_FLOW_MAX_PATTERN 256      /* characters of a Pattern */
+
+struct bw_flow; /* a checked graph; opaque outside src/flow/ */
+
+/* Checks a flow document. Returns a new array of {"path","message"} objects,
+ * empty when the document is valid; NULL only when memory runs out. */
+json_t *bw_flow_validate(const json_t *doc);
+
+/* Checks a document and builds its graph. BW_OK: *out holds it (it keeps a
+ * reference to doc). BW_INVALID: *errors (when errors is not NULL) receives
+ * the array of bw_flow_validate. BW_NOMEM otherwise. */
+BW_MUST_USE bw_result bw_flow_load(const json_t *doc, struct bw_flow **out, json_t **errors);
+void bw_flow_free(struct bw_flow *f);
+
+/* ---- input validation (src/flow/validate_input.c) ---- */
+
+#define BW_INPUT_MAX 1024 /* bytes of input any kind accepts */
+
+enum bw_input_kind {
+	BW_INPUT_PHONE_NUMBER,
+	BW_INPUT_DIGITS,
+	BW_INPUT_LUHN,
+	BW_INPUT_DATE,
+	BW_INPUT_PATTERN,
+};
+
+/* "PhoneNumber", "Digits", "Luhn", "Date", "Pattern"; -1 for anything else. */
+int bw_input_kind_parse(const char *name);
+const char *bw_input_kind_name(enum bw_input_kind k);
+
+struct bw_input_rule {
+	enum bw_input_kind kind;
+	const char *region;  /* PhoneNumber: ISO 3166 alpha-2 for numbers without +CC */
+	int min, max;        /* Digits: bounds on the count of digits; -1 = none */
+	const char *pattern; /* Pattern: POSIX ERE that must match the whole input */
+};
+
+struct bw_input_result {
+	bool valid;
+	const char *reason;      /* static text when !valid; never holds the input */
+	const char *number_type; /* PhoneNumber: "MOBILE", ...; NULL otherwise */
+	char normalized[BW_INPUT_MAX + 1]; /* E.164, the digits, or the input */
+};
+
+/* Checks value (len bytes, need not be NUL-terminated) against rule.
+ * BW_OK: out->valid tells. BW_INVALID: the rule itself is wrong (unknown
+ * region, bad pattern, min > max), out->reason says why. */
+BW_MUST_USE bw_result bw_input_validate(const struct bw_input_rule *rule, const char *value,
+                                        size_t len, struct bw_input_result *out);
+
+/* A region libphonenumber knows ("US", "FR"). */
+bool bw_input_region_ok(const char *region);
+/* A Pattern the validator accepts: ≤ BW_FLOW_MAX_PATTERN characters, no
+ * back-references, bounded repetition, compiles as a POSIX ERE. 0 or -1
+ * with a static reason. */
+int bw_input_pattern_check(const char *pattern, const char **why);
+
+#endif
