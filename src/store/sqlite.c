@@ -75,6 +75,37 @@ bw_result bw_sq__step_changed(struct sq_store *q, sqlite3_stmt *st)
 	return r;
 }
 
+bw_result bw_sq__one(struct sq_store *q, const char *sql, const char *iid, const char *id,
+                     bw_sq_row_fn *row, void *out)
+{
+	sqlite3_stmt *st = bw_sq__stmt(q, sql);
+	if (!st)
+		return BW_ERR;
+	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row(st, out);
+		return BW_OK;
+	}
+	return rc == SQLITE_DONE ? BW_NOTFOUND : BW_ERR;
+}
+
+bw_result bw_sq__page(struct sq_store *q, const char *sql, const char *iid, const char *after,
+                      size_t max, bw_sq_row_fn *row, void *out, size_t size, size_t *n)
+{
+	sqlite3_stmt *st = bw_sq__stmt(q, sql);
+	*n = 0;
+	if (!st)
+		return BW_ERR;
+	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while (*n < max && sqlite3_step(st) == SQLITE_ROW)
+		row(st, (char *)out + (*n)++ * size);
+	return BW_OK;
+}
+
 bw_result bw_sq__exec(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;

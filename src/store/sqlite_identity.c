@@ -211,8 +211,9 @@ out:
 
 #define PROFILE_COLS "id,instance_id,name,description,permissions,created_at,updated_at"
 
-static void profile_row(sqlite3_stmt *st, struct bw_profile *p)
+static void profile_row(sqlite3_stmt *st, void *row_)
 {
+	struct bw_profile *p = row_;
 	bw_sq__text(p->id, sizeof(p->id), st, 0);
 	bw_sq__text(p->instance_id, sizeof(p->instance_id), st, 1);
 	bw_sq__text(p->name, sizeof(p->name), st, 2);
@@ -230,34 +231,15 @@ bw_result bw_sq__profile_insert(struct bw_store *s, const struct bw_profile *p)
 bw_result bw_sq__profile_get(struct bw_store *s, const char *iid, const char *id,
                              struct bw_profile *out)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " PROFILE_COLS
-	                                      " FROM security_profiles WHERE instance_id=? AND id=?");
-	if (!st)
-		return BW_ERR;
-	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		profile_row(st, out);
-		return BW_OK;
-	}
-	return rc == SQLITE_DONE ? BW_NOTFOUND : BW_ERR;
+	return bw_sq__one(SQ(s), "SELECT " PROFILE_COLS
+	                                      " FROM security_profiles WHERE instance_id=? AND id=?", iid, id, profile_row, out);
 }
 
 bw_result bw_sq__profile_list(struct bw_store *s, const char *iid, const char *after,
                               struct bw_profile *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " PROFILE_COLS " FROM security_profiles "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?");
-	*n = 0;
-	if (!st)
-		return BW_ERR;
-	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while (*n < max && sqlite3_step(st) == SQLITE_ROW)
-		profile_row(st, &out[(*n)++]);
-	return BW_OK;
+	return bw_sq__page(SQ(s), "SELECT " PROFILE_COLS " FROM security_profiles "
+	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, profile_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__profile_update(struct bw_store *s, const struct bw_profile *p)
@@ -309,8 +291,9 @@ out:
 	"id,instance_id,username,password_hash,first_name,last_name,email,routing_profile_id,"     \
 	"hierarchy_group,status,disabled,mfa_secret,mfa_enabled,mfa_last_step,created_at,updated_at"
 
-static void user_row(sqlite3_stmt *st, struct bw_user *u)
+static void user_row(sqlite3_stmt *st, void *row_)
 {
+	struct bw_user *u = row_;
 	memset(u, 0, sizeof(*u));
 	bw_sq__text(u->id, sizeof(u->id), st, 0);
 	bw_sq__text(u->instance_id, sizeof(u->instance_id), st, 1);
@@ -381,17 +364,8 @@ bw_result bw_sq__user_by_name(struct bw_store *s, const char *iid, const char *u
 bw_result bw_sq__user_list(struct bw_store *s, const char *iid, const char *after,
                            struct bw_user *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " USER_COLS " FROM users WHERE instance_id=? "
-	                                      "AND id > ? ORDER BY id LIMIT ?");
-	*n = 0;
-	if (!st)
-		return BW_ERR;
-	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while (*n < max && sqlite3_step(st) == SQLITE_ROW)
-		user_row(st, &out[(*n)++]);
-	return BW_OK;
+	return bw_sq__page(SQ(s), "SELECT " USER_COLS " FROM users WHERE instance_id=? "
+	                                      "AND id > ? ORDER BY id LIMIT ?", iid, after, max, user_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__user_update(struct bw_store *s, const struct bw_user *u, char **ids, size_t n)

@@ -22,6 +22,13 @@ struct sq_store {
 /* A prepared statement for a static SQL text, reset and ready to bind. */
 sqlite3_stmt *bw_sq__stmt(struct sq_store *q, const char *sql);
 bw_result bw_sq__exec(sqlite3 *db, const char *sql);
+/* Reads one row of SQL bound to (instance, id), or a page bound to
+ * (instance, after, limit), with row() filling each item. */
+typedef void(bw_sq_row_fn)(sqlite3_stmt *st, void *item);
+bw_result bw_sq__one(struct sq_store *q, const char *sql, const char *iid, const char *id,
+                     bw_sq_row_fn *row, void *out);
+bw_result bw_sq__page(struct sq_store *q, const char *sql, const char *iid, const char *after,
+                      size_t max, bw_sq_row_fn *row, void *out, size_t size, size_t *n);
 bw_result bw_sq__begin(struct sq_store *q);
 bw_result bw_sq__end(struct sq_store *q, bw_result r); /* commit on BW_OK, else roll back */
 void bw_sq__text(char *dst, size_t n, sqlite3_stmt *st, int col);

@@ -69,8 +69,9 @@ out:
 
 #define HOO_COLS "id,instance_id,name,description,time_zone,config,holidays,created_at,updated_at"
 
-static void hoo_row(sqlite3_stmt *st, struct bw_hoo *h)
+static void hoo_row(sqlite3_stmt *st, void *row_)
 {
+	struct bw_hoo *h = row_;
 	memset(h, 0, sizeof(*h));
 	bw_sq__text(h->id, sizeof(h->id), st, 0);
 	bw_sq__text(h->instance_id, sizeof(h->instance_id), st, 1);
@@ -103,34 +104,15 @@ bw_result bw_sq__hoo_insert(struct bw_store *s, const struct bw_hoo *h)
 
 bw_result bw_sq__hoo_get(struct bw_store *s, const char *iid, const char *id, struct bw_hoo *out)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " HOO_COLS " FROM hours_of_operation "
-	                                      "WHERE instance_id=? AND id=?");
-	if (!st)
-		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		hoo_row(st, out);
-		return BW_OK;
-	}
-	return rc == SQLITE_DONE ? BW_NOTFOUND : BW_ERR;
+	return bw_sq__one(SQ(s), "SELECT " HOO_COLS " FROM hours_of_operation "
+	                                      "WHERE instance_id=? AND id=?", iid, id, hoo_row, out);
 }
 
 bw_result bw_sq__hoo_list(struct bw_store *s, const char *iid, const char *after,
                           struct bw_hoo *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " HOO_COLS " FROM hours_of_operation "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?");
-	*n = 0;
-	if (!st)
-		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, after ? after : "");
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while (*n < max && sqlite3_step(st) == SQLITE_ROW)
-		hoo_row(st, &out[(*n)++]);
-	return BW_OK;
+	return bw_sq__page(SQ(s), "SELECT " HOO_COLS " FROM hours_of_operation "
+	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, hoo_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__hoo_update(struct bw_store *s, const struct bw_hoo *h)
@@ -166,8 +148,9 @@ bw_result bw_sq__hoo_delete(struct bw_store *s, const char *iid, const char *id)
 	"id,instance_id,name,description,hours_of_operation_id,max_contacts,created_at,updated_at"
 #define HOO_EXISTS "SELECT 1 FROM hours_of_operation WHERE instance_id=? AND id=?"
 
-static void queue_row(sqlite3_stmt *st, struct bw_queue *qu)
+static void queue_row(sqlite3_stmt *st, void *row_)
 {
+	struct bw_queue *qu = row_;
 	memset(qu, 0, sizeof(*qu));
 	bw_sq__text(qu->id, sizeof(qu->id), st, 0);
 	bw_sq__text(qu->instance_id, sizeof(qu->instance_id), st, 1);
@@ -209,34 +192,15 @@ out:
 bw_result bw_sq__queue_get(struct bw_store *s, const char *iid, const char *id,
                            struct bw_queue *out)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " QUEUE_COLS " FROM queues "
-	                                      "WHERE instance_id=? AND id=?");
-	if (!st)
-		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		queue_row(st, out);
-		return BW_OK;
-	}
-	return rc == SQLITE_DONE ? BW_NOTFOUND : BW_ERR;
+	return bw_sq__one(SQ(s), "SELECT " QUEUE_COLS " FROM queues "
+	                                      "WHERE instance_id=? AND id=?", iid, id, queue_row, out);
 }
 
 bw_result bw_sq__queue_list(struct bw_store *s, const char *iid, const char *after,
                             struct bw_queue *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " QUEUE_COLS " FROM queues "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?");
-	*n = 0;
-	if (!st)
-		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, after ? after : "");
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while (*n < max && sqlite3_step(st) == SQLITE_ROW)
-		queue_row(st, &out[(*n)++]);
-	return BW_OK;
+	return bw_sq__page(SQ(s), "SELECT " QUEUE_COLS " FROM queues "
+	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, queue_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__queue_update(struct bw_store *s, const struct bw_queue *qu)
@@ -451,8 +415,9 @@ bw_result bw_sq__rp_delete(struct bw_store *s, const char *iid, const char *id)
 
 #define EP_COLS "id,instance_id,name,type,flow_id,default_region,created_at,updated_at"
 
-static void ep_row(sqlite3_stmt *st, struct bw_entry_point *e)
+static void ep_row(sqlite3_stmt *st, void *row_)
 {
+	struct bw_entry_point *e = row_;
 	memset(e, 0, sizeof(*e));
 	bw_sq__text(e->id, sizeof(e->id), st, 0);
 	bw_sq__text(e->instance_id, sizeof(e->instance_id), st, 1);
@@ -519,34 +484,15 @@ out:
 bw_result bw_sq__ep_get(struct bw_store *s, const char *iid, const char *id,
                         struct bw_entry_point *out)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " EP_COLS " FROM entry_points "
-	                                      "WHERE instance_id=? AND id=?");
-	if (!st)
-		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		ep_row(st, out);
-		return BW_OK;
-	}
-	return rc == SQLITE_DONE ? BW_NOTFOUND : BW_ERR;
+	return bw_sq__one(SQ(s), "SELECT " EP_COLS " FROM entry_points "
+	                                      "WHERE instance_id=? AND id=?", iid, id, ep_row, out);
 }
 
 bw_result bw_sq__ep_list(struct bw_store *s, const char *iid, const char *after,
                          struct bw_entry_point *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " EP_COLS " FROM entry_points "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?");
-	*n = 0;
-	if (!st)
-		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, after ? after : "");
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while (*n < max && sqlite3_step(st) == SQLITE_ROW)
-		ep_row(st, &out[(*n)++]);
-	return BW_OK;
+	return bw_sq__page(SQ(s), "SELECT " EP_COLS " FROM entry_points "
+	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, ep_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__ep_update(struct bw_store *s, const struct bw_entry_point *e)
