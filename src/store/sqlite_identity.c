@@ -49,7 +49,8 @@ static bw_result profile_insert(struct sq_store *q, const struct bw_profile *p)
 static bw_result set_profiles(struct sq_store *q, const char *iid, const char *uid, char **ids,
                               size_t n)
 {
-	sqlite3_stmt *st = bw_sq__stmt(q, "DELETE FROM user_profiles WHERE instance_id=? AND user_id=?");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(q, "DELETE FROM user_profiles WHERE instance_id=? AND user_id=?");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
@@ -58,8 +59,9 @@ static bw_result set_profiles(struct sq_store *q, const char *iid, const char *u
 		return BW_ERR;
 	for (size_t i = 0; i < n; i++) {
 		/* The profile must belong to the same instance. */
-		st = bw_sq__stmt(q, "INSERT OR IGNORE INTO user_profiles(instance_id,user_id,profile_id) "
-		                    "SELECT ?,?,id FROM security_profiles WHERE instance_id=? AND id=?");
+		st = bw_sq__stmt(
+		    q, "INSERT OR IGNORE INTO user_profiles(instance_id,user_id,profile_id) "
+		       "SELECT ?,?,id FROM security_profiles WHERE instance_id=? AND id=?");
 		if (!st)
 			return BW_ERR;
 		sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
@@ -100,9 +102,9 @@ static void bind_user(sqlite3_stmt *st, const struct bw_user *u)
 static bw_result user_insert(struct sq_store *q, const struct bw_user *u)
 {
 	sqlite3_stmt *st = bw_sq__stmt(
-		q, "INSERT INTO users(id,instance_id,username,password_hash,first_name,last_name,email,"
-		   "routing_profile_id,hierarchy_group,status,disabled,mfa_secret,mfa_enabled,"
-		   "mfa_last_step,created_at,updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	    q, "INSERT INTO users(id,instance_id,username,password_hash,first_name,last_name,email,"
+	       "routing_profile_id,hierarchy_group,status,disabled,mfa_secret,mfa_enabled,"
+	       "mfa_last_step,created_at,updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return BW_ERR;
 	bind_user(st, u);
@@ -117,7 +119,8 @@ bw_result bw_sq__instance_create(struct bw_store *s, const struct bw_instance *i
 	if (bw_sq__begin(q) != BW_OK)
 		return BW_ERR;
 	bw_result r = BW_ERR;
-	sqlite3_stmt *st = bw_sq__stmt(q, "INSERT INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?)");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(q, "INSERT INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?)");
 	if (!st)
 		goto out;
 	sqlite3_bind_text(st, 1, in->id, -1, SQLITE_STATIC);
@@ -231,21 +234,25 @@ bw_result bw_sq__profile_insert(struct bw_store *s, const struct bw_profile *p)
 bw_result bw_sq__profile_get(struct bw_store *s, const char *iid, const char *id,
                              struct bw_profile *out)
 {
-	return bw_sq__one(SQ(s), "SELECT " PROFILE_COLS
-	                                      " FROM security_profiles WHERE instance_id=? AND id=?", iid, id, profile_row, out);
+	return bw_sq__one(
+	    SQ(s), "SELECT " PROFILE_COLS " FROM security_profiles WHERE instance_id=? AND id=?",
+	    iid, id, profile_row, out);
 }
 
 bw_result bw_sq__profile_list(struct bw_store *s, const char *iid, const char *after,
                               struct bw_profile *out, size_t max, size_t *n)
 {
-	return bw_sq__page(SQ(s), "SELECT " PROFILE_COLS " FROM security_profiles "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, profile_row, out, sizeof(*out), n);
+	return bw_sq__page(SQ(s),
+	                   "SELECT " PROFILE_COLS " FROM security_profiles "
+	                   "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?",
+	                   iid, after, max, profile_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__profile_update(struct bw_store *s, const struct bw_profile *p)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "UPDATE security_profiles SET name=?,description=?,"
-	                                      "permissions=?,updated_at=? WHERE instance_id=? AND id=?");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(SQ(s), "UPDATE security_profiles SET name=?,description=?,"
+	                       "permissions=?,updated_at=? WHERE instance_id=? AND id=?");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
@@ -289,7 +296,8 @@ out:
 
 #define USER_COLS                                                                                  \
 	"id,instance_id,username,password_hash,first_name,last_name,email,routing_profile_id,"     \
-	"hierarchy_group,status,disabled,mfa_secret,mfa_enabled,mfa_last_step,created_at,updated_at"
+	"hierarchy_group,status,disabled,mfa_secret,mfa_enabled,mfa_last_step,created_at,updated_" \
+	"at"
 
 static void user_row(sqlite3_stmt *st, void *row_)
 {
@@ -350,8 +358,8 @@ static bw_result user_one(struct sq_store *q, const char *sql, const char *iid, 
 
 bw_result bw_sq__user_get(struct bw_store *s, const char *iid, const char *id, struct bw_user *out)
 {
-	return user_one(SQ(s), "SELECT " USER_COLS " FROM users WHERE instance_id=? AND id=?", iid, id,
-	                out);
+	return user_one(SQ(s), "SELECT " USER_COLS " FROM users WHERE instance_id=? AND id=?", iid,
+	                id, out);
 }
 
 bw_result bw_sq__user_by_name(struct bw_store *s, const char *iid, const char *username,
@@ -364,8 +372,10 @@ bw_result bw_sq__user_by_name(struct bw_store *s, const char *iid, const char *u
 bw_result bw_sq__user_list(struct bw_store *s, const char *iid, const char *after,
                            struct bw_user *out, size_t max, size_t *n)
 {
-	return bw_sq__page(SQ(s), "SELECT " USER_COLS " FROM users WHERE instance_id=? "
-	                                      "AND id > ? ORDER BY id LIMIT ?", iid, after, max, user_row, out, sizeof(*out), n);
+	return bw_sq__page(SQ(s),
+	                   "SELECT " USER_COLS " FROM users WHERE instance_id=? "
+	                   "AND id > ? ORDER BY id LIMIT ?",
+	                   iid, after, max, user_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__user_update(struct bw_store *s, const struct bw_user *u, char **ids, size_t n)
@@ -375,12 +385,12 @@ bw_result bw_sq__user_update(struct bw_store *s, const struct bw_user *u, char *
 		return BW_ERR;
 	bw_result r = BW_ERR;
 	sqlite3_stmt *st = bw_sq__stmt(
-		q, "UPDATE users SET id=?1,instance_id=?2,username=?3,password_hash=?4,first_name=?5,"
-		   "last_name=?6,email=?7,routing_profile_id=?8,hierarchy_group=?9,status=?10,"
-		   "disabled=?11,mfa_secret=?12,mfa_enabled=?13,"
-		   /* no seed (an MFA reset): the old seed's spent steps go with it */
-		   "mfa_last_step=CASE WHEN ?12 IS NULL THEN 0 ELSE max(mfa_last_step,?14) END,"
-		   "created_at=?15,updated_at=?16 WHERE instance_id=?2 AND id=?1");
+	    q, "UPDATE users SET id=?1,instance_id=?2,username=?3,password_hash=?4,first_name=?5,"
+	       "last_name=?6,email=?7,routing_profile_id=?8,hierarchy_group=?9,status=?10,"
+	       "disabled=?11,mfa_secret=?12,mfa_enabled=?13,"
+	       /* no seed (an MFA reset): the old seed's spent steps go with it */
+	       "mfa_last_step=CASE WHEN ?12 IS NULL THEN 0 ELSE max(mfa_last_step,?14) END,"
+	       "created_at=?15,updated_at=?16 WHERE instance_id=?2 AND id=?1");
 	if (!st)
 		goto out;
 	bind_user(st, u);
@@ -410,10 +420,11 @@ bw_result bw_sq__user_profiles(struct bw_store *s, const char *iid, const char *
                                struct bw_profile *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = bw_sq__stmt(
-		SQ(s), "SELECT p.id,p.instance_id,p.name,p.description,p.permissions,p.created_at,"
-		       "p.updated_at FROM user_profiles up JOIN security_profiles p ON p.id=up.profile_id "
-		       "WHERE up.instance_id=? AND up.user_id=? AND p.instance_id=up.instance_id "
-		       "ORDER BY p.id LIMIT ?");
+	    SQ(s),
+	    "SELECT p.id,p.instance_id,p.name,p.description,p.permissions,p.created_at,"
+	    "p.updated_at FROM user_profiles up JOIN security_profiles p ON p.id=up.profile_id "
+	    "WHERE up.instance_id=? AND up.user_id=? AND p.instance_id=up.instance_id "
+	    "ORDER BY p.id LIMIT ?");
 	*n = 0;
 	if (!st)
 		return BW_ERR;
@@ -425,11 +436,11 @@ bw_result bw_sq__user_profiles(struct bw_store *s, const char *iid, const char *
 	return BW_OK;
 }
 
-bw_result bw_sq__user_mfa_step(struct bw_store *s, const char *iid, const char *uid,
-                               long long step)
+bw_result bw_sq__user_mfa_step(struct bw_store *s, const char *iid, const char *uid, long long step)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "UPDATE users SET mfa_last_step=? WHERE instance_id=? "
-	                                      "AND id=? AND mfa_last_step < ?");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(SQ(s), "UPDATE users SET mfa_last_step=? WHERE instance_id=? "
+	                       "AND id=? AND mfa_last_step < ?");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_int64(st, 1, step);
@@ -449,7 +460,8 @@ bw_result bw_sq__recovery_codes_set(struct bw_store *s, const char *iid, const c
 	if (bw_sq__begin(q) != BW_OK)
 		return BW_ERR;
 	bw_result r = BW_ERR;
-	sqlite3_stmt *st = bw_sq__stmt(q, "DELETE FROM recovery_codes WHERE instance_id=? AND user_id=?");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(q, "DELETE FROM recovery_codes WHERE instance_id=? AND user_id=?");
 	if (!st)
 		goto out;
 	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
@@ -457,7 +469,8 @@ bw_result bw_sq__recovery_codes_set(struct bw_store *s, const char *iid, const c
 	if ((r = bw_sq__step_done(st)) != BW_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		st = bw_sq__stmt(q, "INSERT INTO recovery_codes(instance_id,user_id,code_hash) VALUES(?,?,?)");
+		st = bw_sq__stmt(
+		    q, "INSERT INTO recovery_codes(instance_id,user_id,code_hash) VALUES(?,?,?)");
 		if (!st) {
 			r = BW_ERR;
 			goto out;
@@ -475,8 +488,9 @@ out:
 bw_result bw_sq__recovery_code_use(struct bw_store *s, const char *iid, const char *uid,
                                    const uint8_t hash[32], long long now)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "UPDATE recovery_codes SET used_at=? WHERE instance_id=? "
-	                                      "AND user_id=? AND code_hash=? AND used_at IS NULL");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(SQ(s), "UPDATE recovery_codes SET used_at=? WHERE instance_id=? "
+	                       "AND user_id=? AND code_hash=? AND used_at IS NULL");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_int64(st, 1, now);
@@ -489,7 +503,8 @@ bw_result bw_sq__recovery_code_use(struct bw_store *s, const char *iid, const ch
 /* ---- sessions ---- */
 
 #define SESSION_COLS                                                                               \
-	"id,instance_id,user_id,created_at,last_seen_at,expires_at,source_ip,user_agent,mfa_pending"
+	"id,instance_id,user_id,created_at,last_seen_at,expires_at,source_ip,user_agent,mfa_"      \
+	"pending"
 
 static void session_row(sqlite3_stmt *st, struct bw_session *se)
 {
@@ -552,8 +567,9 @@ bw_result bw_sq__session_touch(struct bw_store *s, const char *id, long long now
 bw_result bw_sq__session_revoke(struct bw_store *s, const char *iid, const char *uid,
                                 const char *id, long long now)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "UPDATE sessions SET revoked_at=? WHERE instance_id=? "
-	                                      "AND user_id=? AND id=? AND revoked_at IS NULL");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(SQ(s), "UPDATE sessions SET revoked_at=? WHERE instance_id=? "
+	                       "AND user_id=? AND id=? AND revoked_at IS NULL");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_int64(st, 1, now);
@@ -565,8 +581,9 @@ bw_result bw_sq__session_revoke(struct bw_store *s, const char *iid, const char 
 
 bw_result bw_sq__session_mfa_done(struct bw_store *s, const char *iid, const char *id)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "UPDATE sessions SET mfa_pending=0 WHERE instance_id=? "
-	                                      "AND id=? AND revoked_at IS NULL");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(SQ(s), "UPDATE sessions SET mfa_pending=0 WHERE instance_id=? "
+	                       "AND id=? AND revoked_at IS NULL");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
@@ -577,8 +594,9 @@ bw_result bw_sq__session_mfa_done(struct bw_store *s, const char *iid, const cha
 bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const char *uid,
                                      long long now)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "UPDATE sessions SET revoked_at=? WHERE instance_id=? "
-	                                      "AND user_id=? AND revoked_at IS NULL");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(SQ(s), "UPDATE sessions SET revoked_at=? WHERE instance_id=? "
+	                       "AND user_id=? AND revoked_at IS NULL");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_int64(st, 1, now);
@@ -587,8 +605,9 @@ bw_result bw_sq__session_revoke_user(struct bw_store *s, const char *iid, const 
 	return bw_sq__step_done(st);
 }
 
-bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now, long long seen_after, const char *after,
-                              struct bw_session *out, size_t max, size_t *n)
+bw_result bw_sq__session_list(struct bw_store *s, const char *iid, const char *uid, long long now,
+                              long long seen_after, const char *after, struct bw_session *out,
+                              size_t max, size_t *n)
 {
 	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " SESSION_COLS " FROM sessions WHERE "
 	                                      "instance_id=? AND user_id=? AND revoked_at IS NULL "
@@ -630,11 +649,12 @@ bw_result bw_sq__failures_get(struct bw_store *s, const char *key, struct bw_fai
 
 bw_result bw_sq__failures_put(struct bw_store *s, const char *key, const struct bw_failures *f)
 {
-	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "INSERT INTO login_failures(key,failures,locked_until,"
-	                                      "updated_at) VALUES(?,?,?,?) ON CONFLICT(key) DO UPDATE "
-	                                      "SET failures=excluded.failures,"
-	                                      "locked_until=excluded.locked_until,"
-	                                      "updated_at=excluded.updated_at");
+	sqlite3_stmt *st =
+	    bw_sq__stmt(SQ(s), "INSERT INTO login_failures(key,failures,locked_until,"
+	                       "updated_at) VALUES(?,?,?,?) ON CONFLICT(key) DO UPDATE "
+	                       "SET failures=excluded.failures,"
+	                       "locked_until=excluded.locked_until,"
+	                       "updated_at=excluded.updated_at");
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);

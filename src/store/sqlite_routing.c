@@ -104,15 +104,19 @@ bw_result bw_sq__hoo_insert(struct bw_store *s, const struct bw_hoo *h)
 
 bw_result bw_sq__hoo_get(struct bw_store *s, const char *iid, const char *id, struct bw_hoo *out)
 {
-	return bw_sq__one(SQ(s), "SELECT " HOO_COLS " FROM hours_of_operation "
-	                                      "WHERE instance_id=? AND id=?", iid, id, hoo_row, out);
+	return bw_sq__one(SQ(s),
+	                  "SELECT " HOO_COLS " FROM hours_of_operation "
+	                  "WHERE instance_id=? AND id=?",
+	                  iid, id, hoo_row, out);
 }
 
 bw_result bw_sq__hoo_list(struct bw_store *s, const char *iid, const char *after,
                           struct bw_hoo *out, size_t max, size_t *n)
 {
-	return bw_sq__page(SQ(s), "SELECT " HOO_COLS " FROM hours_of_operation "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, hoo_row, out, sizeof(*out), n);
+	return bw_sq__page(SQ(s),
+	                   "SELECT " HOO_COLS " FROM hours_of_operation "
+	                   "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?",
+	                   iid, after, max, hoo_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__hoo_update(struct bw_store *s, const struct bw_hoo *h)
@@ -192,15 +196,19 @@ out:
 bw_result bw_sq__queue_get(struct bw_store *s, const char *iid, const char *id,
                            struct bw_queue *out)
 {
-	return bw_sq__one(SQ(s), "SELECT " QUEUE_COLS " FROM queues "
-	                                      "WHERE instance_id=? AND id=?", iid, id, queue_row, out);
+	return bw_sq__one(SQ(s),
+	                  "SELECT " QUEUE_COLS " FROM queues "
+	                  "WHERE instance_id=? AND id=?",
+	                  iid, id, queue_row, out);
 }
 
 bw_result bw_sq__queue_list(struct bw_store *s, const char *iid, const char *after,
                             struct bw_queue *out, size_t max, size_t *n)
 {
-	return bw_sq__page(SQ(s), "SELECT " QUEUE_COLS " FROM queues "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, queue_row, out, sizeof(*out), n);
+	return bw_sq__page(SQ(s),
+	                   "SELECT " QUEUE_COLS " FROM queues "
+	                   "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?",
+	                   iid, after, max, queue_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__queue_update(struct bw_store *s, const struct bw_queue *qu)
@@ -484,15 +492,19 @@ out:
 bw_result bw_sq__ep_get(struct bw_store *s, const char *iid, const char *id,
                         struct bw_entry_point *out)
 {
-	return bw_sq__one(SQ(s), "SELECT " EP_COLS " FROM entry_points "
-	                                      "WHERE instance_id=? AND id=?", iid, id, ep_row, out);
+	return bw_sq__one(SQ(s),
+	                  "SELECT " EP_COLS " FROM entry_points "
+	                  "WHERE instance_id=? AND id=?",
+	                  iid, id, ep_row, out);
 }
 
 bw_result bw_sq__ep_list(struct bw_store *s, const char *iid, const char *after,
                          struct bw_entry_point *out, size_t max, size_t *n)
 {
-	return bw_sq__page(SQ(s), "SELECT " EP_COLS " FROM entry_points "
-	                                      "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?", iid, after, max, ep_row, out, sizeof(*out), n);
+	return bw_sq__page(SQ(s),
+	                   "SELECT " EP_COLS " FROM entry_points "
+	                   "WHERE instance_id=? AND id > ? ORDER BY id LIMIT ?",
+	                   iid, after, max, ep_row, out, sizeof(*out), n);
 }
 
 bw_result bw_sq__ep_update(struct bw_store *s, const struct bw_entry_point *e)
