@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include "core/log.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -283,34 +285,34 @@ int bw_config_load_file(struct bw_config *c, const char *path, struct bw_config_
 	return 0;
 }
 
-/* Variables the CLI reads; serve ignores them. */
-static const char *const env_ignored[] = {"BULWARK_URL", "BULWARK_TOKEN", "BULWARK_ROOT_KEY", NULL};
-
+/* BULWARK_<NAME> sets the setting NAME. Other BULWARK_* variables (the CLI's
+ * BULWARK_URL and BULWARK_TOKEN, a script's own) are ignored, as API.md says;
+ * a warning names them (never their values) to catch a misspelt setting. */
 int bw_config_load_env(struct bw_config *c, char **envp, struct bw_config_err *err)
 {
+	static const char *const cli[] = {"URL", "TOKEN", "INSTANCE", "ROOT_KEY", NULL};
 	for (char **e = envp; e && *e; e++) {
 		if (strncmp(*e, "BULWARK_", 8) != 0)
 			continue;
 		const char *eq = strchr(*e, '=');
 		if (!eq)
 			continue;
-		size_t nl = (size_t)(eq - *e);
-		bool skip = false;
-		for (const char *const *ig = env_ignored; *ig; ig++)
-			if (strlen(*ig) == nl && strncmp(*ig, *e, nl) == 0)
-				skip = true;
-		if (skip)
-			continue;
+		size_t nl = (size_t)(eq - *e) - 8;
 		char name[64];
-		if (nl - 8 >= sizeof(name))
-			return fail(err, *e, "unknown setting", NULL, NULL);
-		for (size_t i = 8; i < nl; i++)
-			name[i - 8] = (char)tolower((unsigned char)(*e)[i]);
-		name[nl - 8] = '\0';
+		if (nl == 0 || nl >= sizeof(name))
+			continue;
+		for (size_t i = 0; i < nl; i++)
+			name[i] = (char)tolower((unsigned char)(*e)[8 + i]);
+		name[nl] = '\0';
 		if (bw_config_index(name) < 0) {
-			char envname[80];
-			snprintf(envname, sizeof(envname), "%.*s", (int)nl, *e);
-			return fail(err, envname, "unknown setting", NULL, NULL);
+			bool known = false;
+			for (const char *const *k = cli; *k; k++)
+				if (strlen(*k) == nl && !strncmp(*k, *e + 8, nl))
+					known = true;
+			if (!known)
+				bw_log(BW_LOG_WARN, "ignoring an environment variable that names no setting",
+				       "variable", name);
+			continue;
 		}
 		if (bw_config_set(c, name, eq + 1, "env", err) != 0)
 			return -1;

@@ -180,6 +180,18 @@ describe('settings are read from each source', () => {
     }
   });
 
+  test('other BULWARK_* variables are ignored too, with a warning naming the variable, not its value', async () => {
+    const d = await startDaemon({ data: init.data, env: { BULWARK_DEPLOY_NOTE: 'sekret-value-123' } });
+    try {
+      const r = await api(d.url, 'GET', '/healthz');
+      assert.equal(r.status, 200);
+      assert.match(d.stderr, /ignoring an environment variable that names no setting.*deploy_note/);
+      assert.ok(!d.stderr.includes('sekret-value-123'), 'the value is never logged');
+    } finally {
+      assert.equal(await d.stop(), 0);
+    }
+  });
+
   test('--data can come from the config file', async () => {
     const f = writeConfig(`data = ${init.data}\n`);
     const d = await startDaemon({ args: ['--config', f] });
