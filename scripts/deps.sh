@@ -14,6 +14,10 @@ PACKAGES=(
   libcmocka-dev nodejs prometheus oathtool sqlite3 wrk nginx-light curl
 )
 
+# Debian's nodejs comes without npm (NodeSource's includes it): add it only if
+# the command is missing, since the two packages conflict.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
