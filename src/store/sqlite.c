@@ -67,6 +67,19 @@ bw_result bw_sq__step_done(sqlite3_stmt *st)
 	return BW_ERR;
 }
 
+void bw_sq__bind(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+void bw_sq__bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 bw_result bw_sq__step_changed(struct sq_store *q, sqlite3_stmt *st)
 {
 	bw_result r = bw_sq__step_done(st);

@@ -40,14 +40,6 @@ static void audit_row(sqlite3_stmt *st, struct bw_audit_event *e)
 	blob32(e->hash, st, 17);
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v && *v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 bw_result bw_sq__audit_append(struct bw_store *s, const struct bw_audit_event *ev, size_t n,
                               const struct bw_audit_head *heads, size_t nheads)
 {
@@ -67,7 +59,7 @@ bw_result bw_sq__audit_append(struct bw_store *s, const struct bw_audit_event *e
 		sqlite3_bind_int64(st, 2, e->seq);
 		sqlite3_bind_text(st, 3, e->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, e->time, -1, SQLITE_STATIC);
-		bind_opt(st, 5, e->instance_id);
+		bw_sq__bind_opt(st, 5, e->instance_id);
 		sqlite3_bind_text(st, 6, e->principal_kind, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 7, e->principal_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 8, e->principal_name, -1, SQLITE_STATIC);
@@ -77,7 +69,7 @@ bw_result bw_sq__audit_append(struct bw_store *s, const struct bw_audit_event *e
 		sqlite3_bind_text(st, 12, e->user_agent, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 13, e->result, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 14, e->status);
-		bind_opt(st, 15, e->error_code);
+		bw_sq__bind_opt(st, 15, e->error_code);
 		sqlite3_bind_text(st, 16, e->request_id, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 17, e->prev_hash, 32, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 18, e->hash, 32, SQLITE_STATIC);
@@ -129,11 +121,11 @@ bw_result bw_sq__audit_list(struct bw_store *s, const struct bw_audit_filter *f,
 	if (!st)
 		return BW_ERR;
 	sqlite3_bind_text(st, 1, f->instance_id ? f->instance_id : "platform", -1, SQLITE_STATIC);
-	bind_opt(st, 2, f->action);
-	bind_opt(st, 3, f->result);
-	bind_opt(st, 4, f->principal_id);
-	bind_opt(st, 5, f->since);
-	bind_opt(st, 6, f->until);
+	bw_sq__bind_opt(st, 2, f->action);
+	bw_sq__bind_opt(st, 3, f->result);
+	bw_sq__bind_opt(st, 4, f->principal_id);
+	bw_sq__bind_opt(st, 5, f->since);
+	bw_sq__bind_opt(st, 6, f->until);
 	sqlite3_bind_int64(st, 7, f->before_seq);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)max);
 	while (*n < max && sqlite3_step(st) == SQLITE_ROW)

@@ -9,11 +9,6 @@
 #include "store/sqlite_int.h"
 #include "store/sqlite_ops.h"
 
-static void bind_s(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 static void flow_row(sqlite3_stmt *st, struct bw_flow_def *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -33,11 +28,11 @@ bw_result bw_sq__flow_insert(struct bw_store *s, const struct bw_flow_def *f)
 	                                      "content,created_at,updated_at) VALUES(?,?,?,?,?,?,?)");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, f->id);
-	bind_s(st, 2, f->instance_id);
-	bind_s(st, 3, f->name);
-	bind_s(st, 4, f->description);
-	bind_s(st, 5, f->content);
+	bw_sq__bind(st, 1, f->id);
+	bw_sq__bind(st, 2, f->instance_id);
+	bw_sq__bind(st, 3, f->name);
+	bw_sq__bind(st, 4, f->description);
+	bw_sq__bind(st, 5, f->content);
 	sqlite3_bind_int64(st, 6, f->created_at);
 	sqlite3_bind_int64(st, 7, f->updated_at);
 	return bw_sq__step_done(st);
@@ -54,8 +49,8 @@ bw_result bw_sq__flow_get(struct bw_store *s, const char *iid, const char *id,
 	sqlite3_stmt *st = bw_sq__stmt(SQ(s), flow_get_sql);
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		flow_row(st, out);
@@ -77,8 +72,8 @@ bw_result bw_sq__flow_list(struct bw_store *s, const char *iid, const char *afte
 	*n = 0;
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, after ? after : "");
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, after ? after : "");
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	int rc = SQLITE_DONE;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -92,12 +87,12 @@ bw_result bw_sq__flow_update(struct bw_store *s, const struct bw_flow_def *f)
 	                                      "updated_at=? WHERE instance_id=? AND id=?");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, f->name);
-	bind_s(st, 2, f->description);
-	bind_s(st, 3, f->content);
+	bw_sq__bind(st, 1, f->name);
+	bw_sq__bind(st, 2, f->description);
+	bw_sq__bind(st, 3, f->content);
 	sqlite3_bind_int64(st, 4, f->updated_at);
-	bind_s(st, 5, f->instance_id);
-	bind_s(st, 6, f->id);
+	bw_sq__bind(st, 5, f->instance_id);
+	bw_sq__bind(st, 6, f->id);
 	return bw_sq__step_changed(SQ(s), st);
 }
 
@@ -113,8 +108,8 @@ static bw_result not_referenced(struct sq_store *q, const char *iid, const char 
 	st = bw_sq__stmt(q, "SELECT count(*) FROM entry_points WHERE instance_id=? AND flow_id=?");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return BW_ERR;
 	return sqlite3_column_int64(st, 0) > 0 ? BW_CONFLICT : BW_OK;
@@ -134,8 +129,8 @@ bw_result bw_sq__flow_delete(struct bw_store *s, const char *iid, const char *id
 		r = BW_ERR;
 		goto out;
 	}
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	r = bw_sq__step_changed(q, st);
 out:
 	return bw_sq__end(q, r);
@@ -152,9 +147,9 @@ bw_result bw_sq__flow_publish(struct bw_store *s, struct bw_flow_version *v)
 	                                  "flow_versions WHERE flow_id=?)");
 	if (!st)
 		goto out;
-	bind_s(st, 1, v->instance_id);
-	bind_s(st, 2, v->flow_id);
-	bind_s(st, 3, v->flow_id);
+	bw_sq__bind(st, 1, v->instance_id);
+	bw_sq__bind(st, 2, v->flow_id);
+	bw_sq__bind(st, 3, v->flow_id);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		goto out;
 	if (sqlite3_column_int64(st, 0) == 0) {
@@ -172,11 +167,11 @@ bw_result bw_sq__flow_publish(struct bw_store *s, struct bw_flow_version *v)
 	                    "published_by,published_at) VALUES(?,?,?,?,?,?)");
 	if (!st)
 		goto out;
-	bind_s(st, 1, v->instance_id);
-	bind_s(st, 2, v->flow_id);
+	bw_sq__bind(st, 1, v->instance_id);
+	bw_sq__bind(st, 2, v->flow_id);
 	sqlite3_bind_int64(st, 3, v->version);
-	bind_s(st, 4, v->content);
-	bind_s(st, 5, v->published_by);
+	bw_sq__bind(st, 4, v->content);
+	bw_sq__bind(st, 5, v->published_by);
 	sqlite3_bind_int64(st, 6, v->published_at);
 	r = bw_sq__step_done(st);
 out:
@@ -203,8 +198,8 @@ bw_result bw_sq__flow_version_get(struct bw_store *s, const char *iid, const cha
 	                                      "WHERE instance_id=? AND flow_id=? AND version=?");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, fid);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, fid);
 	sqlite3_bind_int64(st, 3, version);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -225,8 +220,8 @@ bw_result bw_sq__flow_version_list(struct bw_store *s, const char *iid, const ch
 	*n = 0;
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, fid);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, fid);
 	sqlite3_bind_int64(st, 3, after);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
 	int rc = SQLITE_DONE;

@@ -7,14 +7,6 @@
 #include "store/sqlite_int.h"
 #include "store/sqlite_ops.h"
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v && *v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* ---- instances ---- */
 
 #define INSTANCE_COLS "id,alias,default_region,settings,created_at,updated_at"
@@ -81,12 +73,12 @@ static void bind_user(sqlite3_stmt *st, const struct bw_user *u)
 	sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, u->instance_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, u->username, -1, SQLITE_STATIC);
-	bind_text(st, 4, u->password_hash);
+	bw_sq__bind_opt(st, 4, u->password_hash);
 	sqlite3_bind_text(st, 5, u->first_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, u->last_name, -1, SQLITE_STATIC);
-	bind_text(st, 7, u->email);
-	bind_text(st, 8, u->routing_profile_id);
-	bind_text(st, 9, u->hierarchy_group);
+	bw_sq__bind_opt(st, 7, u->email);
+	bw_sq__bind_opt(st, 8, u->routing_profile_id);
+	bw_sq__bind_opt(st, 9, u->hierarchy_group);
 	sqlite3_bind_text(st, 10, u->status[0] ? u->status : "Offline", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, u->disabled);
 	if (u->mfa_secret)

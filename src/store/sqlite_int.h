@@ -22,6 +22,10 @@ struct sq_store {
 /* A prepared statement for a static SQL text, reset and ready to bind. */
 sqlite3_stmt *bw_sq__stmt(struct sq_store *q, const char *sql);
 bw_result bw_sq__exec(sqlite3 *db, const char *sql);
+/* Binds text that outlives the step (a field of the caller's struct); the
+ * _opt form binds NULL for NULL or "". */
+void bw_sq__bind(sqlite3_stmt *st, int i, const char *v);
+void bw_sq__bind_opt(sqlite3_stmt *st, int i, const char *v);
 /* Reads one row of SQL bound to (instance, id), or a page bound to
  * (instance, after, limit), with row() filling each item. */
 typedef void(bw_sq_row_fn)(sqlite3_stmt *st, void *item);

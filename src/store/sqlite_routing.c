@@ -9,11 +9,6 @@
 #include "store/sqlite_int.h"
 #include "store/sqlite_ops.h"
 
-static void bind_s(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 /* BW_OK when `SELECT 1 ... WHERE instance_id=? AND id=?` finds a row,
  * else `missing`. */
 static bw_result exists(struct sq_store *q, const char *sql, const char *iid, const char *id,
@@ -22,8 +17,8 @@ static bw_result exists(struct sq_store *q, const char *sql, const char *iid, co
 	sqlite3_stmt *st = bw_sq__stmt(q, sql);
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return BW_OK;
@@ -37,8 +32,8 @@ static bw_result unused(struct sq_store *q, const char *sql, const char *iid, co
 	sqlite3_stmt *st = bw_sq__stmt(q, sql);
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return BW_ERR;
 	return sqlite3_column_int64(st, 0) > 0 ? BW_CONFLICT : BW_OK;
@@ -58,8 +53,8 @@ static bw_result delete_unused(struct bw_store *s, const char *check, const char
 		r = BW_ERR;
 		goto out;
 	}
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	r = bw_sq__step_changed(q, st);
 out:
 	return bw_sq__end(q, r);
@@ -90,13 +85,13 @@ bw_result bw_sq__hoo_insert(struct bw_store *s, const struct bw_hoo *h)
 	                                      ") VALUES(?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, h->id);
-	bind_s(st, 2, h->instance_id);
-	bind_s(st, 3, h->name);
-	bind_s(st, 4, h->description);
-	bind_s(st, 5, h->time_zone);
-	bind_s(st, 6, h->config ? h->config : "[]");
-	bind_s(st, 7, h->holidays ? h->holidays : "[]");
+	bw_sq__bind(st, 1, h->id);
+	bw_sq__bind(st, 2, h->instance_id);
+	bw_sq__bind(st, 3, h->name);
+	bw_sq__bind(st, 4, h->description);
+	bw_sq__bind(st, 5, h->time_zone);
+	bw_sq__bind(st, 6, h->config ? h->config : "[]");
+	bw_sq__bind(st, 7, h->holidays ? h->holidays : "[]");
 	sqlite3_bind_int64(st, 8, h->created_at);
 	sqlite3_bind_int64(st, 9, h->updated_at);
 	return bw_sq__step_done(st);
@@ -126,14 +121,14 @@ bw_result bw_sq__hoo_update(struct bw_store *s, const struct bw_hoo *h)
 	                                      "WHERE instance_id=? AND id=?");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, h->name);
-	bind_s(st, 2, h->description);
-	bind_s(st, 3, h->time_zone);
-	bind_s(st, 4, h->config ? h->config : "[]");
-	bind_s(st, 5, h->holidays ? h->holidays : "[]");
+	bw_sq__bind(st, 1, h->name);
+	bw_sq__bind(st, 2, h->description);
+	bw_sq__bind(st, 3, h->time_zone);
+	bw_sq__bind(st, 4, h->config ? h->config : "[]");
+	bw_sq__bind(st, 5, h->holidays ? h->holidays : "[]");
 	sqlite3_bind_int64(st, 6, h->updated_at);
-	bind_s(st, 7, h->instance_id);
-	bind_s(st, 8, h->id);
+	bw_sq__bind(st, 7, h->instance_id);
+	bw_sq__bind(st, 8, h->id);
 	return bw_sq__step_changed(SQ(s), st);
 }
 
@@ -180,11 +175,11 @@ bw_result bw_sq__queue_insert(struct bw_store *s, const struct bw_queue *qu)
 		r = BW_ERR;
 		goto out;
 	}
-	bind_s(st, 1, qu->id);
-	bind_s(st, 2, qu->instance_id);
-	bind_s(st, 3, qu->name);
-	bind_s(st, 4, qu->description);
-	bind_s(st, 5, qu->hours_id);
+	bw_sq__bind(st, 1, qu->id);
+	bw_sq__bind(st, 2, qu->instance_id);
+	bw_sq__bind(st, 3, qu->name);
+	bw_sq__bind(st, 4, qu->description);
+	bw_sq__bind(st, 5, qu->hours_id);
 	sqlite3_bind_int64(st, 6, qu->max_contacts);
 	sqlite3_bind_int64(st, 7, qu->created_at);
 	sqlite3_bind_int64(st, 8, qu->updated_at);
@@ -226,13 +221,13 @@ bw_result bw_sq__queue_update(struct bw_store *s, const struct bw_queue *qu)
 		r = BW_ERR;
 		goto out;
 	}
-	bind_s(st, 1, qu->name);
-	bind_s(st, 2, qu->description);
-	bind_s(st, 3, qu->hours_id);
+	bw_sq__bind(st, 1, qu->name);
+	bw_sq__bind(st, 2, qu->description);
+	bw_sq__bind(st, 3, qu->hours_id);
 	sqlite3_bind_int64(st, 4, qu->max_contacts);
 	sqlite3_bind_int64(st, 5, qu->updated_at);
-	bind_s(st, 6, qu->instance_id);
-	bind_s(st, 7, qu->id);
+	bw_sq__bind(st, 6, qu->instance_id);
+	bw_sq__bind(st, 7, qu->id);
 	r = bw_sq__step_changed(q, st);
 out:
 	return bw_sq__end(q, r);
@@ -260,8 +255,8 @@ static bw_result rp_queues_load(struct sq_store *q, struct bw_routing_profile *p
 	p->queues = calloc(BW_RP_MAX_QUEUES, sizeof(*p->queues));
 	if (!p->queues)
 		return BW_NOMEM;
-	bind_s(st, 1, p->instance_id);
-	bind_s(st, 2, p->id);
+	bw_sq__bind(st, 1, p->instance_id);
+	bw_sq__bind(st, 2, p->id);
 	sqlite3_bind_int(st, 3, BW_RP_MAX_QUEUES);
 	while (p->nqueues < BW_RP_MAX_QUEUES && sqlite3_step(st) == SQLITE_ROW) {
 		struct bw_rp_queue *e = &p->queues[p->nqueues++];
@@ -296,8 +291,8 @@ static bw_result rp_queues_set(struct sq_store *q, const struct bw_routing_profi
 	                                  "AND routing_profile_id=?");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, p->instance_id);
-	bind_s(st, 2, p->id);
+	bw_sq__bind(st, 1, p->instance_id);
+	bw_sq__bind(st, 2, p->id);
 	if (bw_sq__step_done(st) != BW_OK)
 		return BW_ERR;
 	for (size_t i = 0; i < p->nqueues; i++) {
@@ -308,12 +303,12 @@ static bw_result rp_queues_set(struct sq_store *q, const struct bw_routing_profi
 		       "queues WHERE instance_id=?1 AND id=?6");
 		if (!st)
 			return BW_ERR;
-		bind_s(st, 1, p->instance_id);
-		bind_s(st, 2, p->id);
+		bw_sq__bind(st, 1, p->instance_id);
+		bw_sq__bind(st, 2, p->id);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
 		sqlite3_bind_int(st, 4, e->priority);
 		sqlite3_bind_int(st, 5, e->delay_s);
-		bind_s(st, 6, e->queue_id);
+		bw_sq__bind(st, 6, e->queue_id);
 		bw_result r = bw_sq__step_done(st);
 		if (r != BW_OK)
 			return r == BW_CONFLICT ? BW_INVALID : r; /* a repeated queue */
@@ -333,10 +328,10 @@ bw_result bw_sq__rp_insert(struct bw_store *s, const struct bw_routing_profile *
 	    bw_sq__stmt(q, "INSERT INTO routing_profiles(" RP_COLS ") VALUES(?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		goto out;
-	bind_s(st, 1, p->id);
-	bind_s(st, 2, p->instance_id);
-	bind_s(st, 3, p->name);
-	bind_s(st, 4, p->description);
+	bw_sq__bind(st, 1, p->id);
+	bw_sq__bind(st, 2, p->instance_id);
+	bw_sq__bind(st, 3, p->name);
+	bw_sq__bind(st, 4, p->description);
 	sqlite3_bind_int(st, 5, p->chat);
 	sqlite3_bind_int(st, 6, p->callback);
 	sqlite3_bind_int(st, 7, p->voice);
@@ -357,8 +352,8 @@ bw_result bw_sq__rp_get(struct bw_store *s, const char *iid, const char *id,
 	                                  "WHERE instance_id=? AND id=?");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return rp_row(q, st, out);
@@ -374,8 +369,8 @@ bw_result bw_sq__rp_list(struct bw_store *s, const char *iid, const char *after,
 	*n = 0;
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, after ? after : "");
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, after ? after : "");
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	while (*n < max && sqlite3_step(st) == SQLITE_ROW) {
 		bw_result r = rp_row(q, st, &out[(*n)++]);
@@ -396,14 +391,14 @@ bw_result bw_sq__rp_update(struct bw_store *s, const struct bw_routing_profile *
 	                   "callback=?,voice=?,updated_at=? WHERE instance_id=? AND id=?");
 	if (!st)
 		goto out;
-	bind_s(st, 1, p->name);
-	bind_s(st, 2, p->description);
+	bw_sq__bind(st, 1, p->name);
+	bw_sq__bind(st, 2, p->description);
 	sqlite3_bind_int(st, 3, p->chat);
 	sqlite3_bind_int(st, 4, p->callback);
 	sqlite3_bind_int(st, 5, p->voice);
 	sqlite3_bind_int64(st, 6, p->updated_at);
-	bind_s(st, 7, p->instance_id);
-	bind_s(st, 8, p->id);
+	bw_sq__bind(st, 7, p->instance_id);
+	bw_sq__bind(st, 8, p->id);
 	if ((r = bw_sq__step_changed(q, st)) != BW_OK)
 		goto out;
 	r = rp_queues_set(q, p);
@@ -455,11 +450,11 @@ static bw_result flow_check(struct sq_store *q, const char *iid, const char *flo
 
 static void ep_bind(sqlite3_stmt *st, const struct bw_entry_point *e, int first)
 {
-	bind_s(st, first, e->name);
-	bind_s(st, first + 1, e->type);
-	bind_s(st, first + 2, e->flow_id);
+	bw_sq__bind(st, first, e->name);
+	bw_sq__bind(st, first + 1, e->type);
+	bw_sq__bind(st, first + 2, e->flow_id);
 	if (e->default_region[0])
-		bind_s(st, first + 3, e->default_region);
+		bw_sq__bind(st, first + 3, e->default_region);
 	else
 		sqlite3_bind_null(st, first + 3);
 }
@@ -479,8 +474,8 @@ bw_result bw_sq__ep_insert(struct bw_store *s, const struct bw_entry_point *e)
 		r = BW_ERR;
 		goto out;
 	}
-	bind_s(st, 1, e->id);
-	bind_s(st, 2, e->instance_id);
+	bw_sq__bind(st, 1, e->id);
+	bw_sq__bind(st, 2, e->instance_id);
 	sqlite3_bind_int64(st, 3, e->created_at);
 	sqlite3_bind_int64(st, 4, e->updated_at);
 	ep_bind(st, e, 5);
@@ -524,8 +519,8 @@ bw_result bw_sq__ep_update(struct bw_store *s, const struct bw_entry_point *e)
 	}
 	sqlite3_bind_int64(st, 1, e->updated_at);
 	ep_bind(st, e, 2);
-	bind_s(st, 6, e->instance_id);
-	bind_s(st, 7, e->id);
+	bw_sq__bind(st, 6, e->instance_id);
+	bw_sq__bind(st, 7, e->id);
 	r = bw_sq__step_changed(q, st);
 out:
 	return bw_sq__end(q, r);
@@ -537,7 +532,7 @@ bw_result bw_sq__ep_delete(struct bw_store *s, const char *iid, const char *id)
 	    bw_sq__stmt(SQ(s), "DELETE FROM entry_points WHERE instance_id=? AND id=?");
 	if (!st)
 		return BW_ERR;
-	bind_s(st, 1, iid);
-	bind_s(st, 2, id);
+	bw_sq__bind(st, 1, iid);
+	bw_sq__bind(st, 2, id);
 	return bw_sq__step_changed(SQ(s), st);
 }
