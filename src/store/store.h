@@ -324,6 +324,96 @@ BW_MUST_USE bw_result bw_store_flow_version_list(struct bw_store *s, const char 
                                                  size_t *n);
 /* ---- end flows ---- */
 
+/* ---- contacts (0005) ---- */
+
+/* A contact and its record (K6), modelled on Amazon Connect's. Times are
+ * Unix milliseconds, 0 when not (yet) reached. Customer data (display name,
+ * e-mail, address, attributes) is one sealed blob (bw_seal, column
+ * "customer"): the store never sees it in clear. */
+struct bw_contact {
+	char id[48];
+	char instance_id[48];
+	char channel[12];           /* CHAT, CALLBACK */
+	char initiation_method[16]; /* API */
+	char state[24];   /* INITIATED IN_FLOW QUEUED OFFERED CONNECTED AFTER_CONTACT_WORK ENDED */
+	char entry_point_id[48];
+	char flow_id[48];
+	long long flow_version;
+	char queue_id[48];          /* "" when never queued */
+	char agent_id[48];          /* "" when never connected */
+	char disconnect_reason[40]; /* "" while live */
+	long long initiated_at, enqueued_at, dequeued_at, connected_at, disconnected_at,
+		acw_ended_at, updated_at;
+	uint8_t *customer; /* sealed JSON, malloc'd; bw_contact_clear frees it */
+	size_t customer_len;
+};
+void bw_contact_clear(struct bw_contact *c);
+
+/* One chat message; content sealed (column "content", row = message id). */
+struct bw_contact_message {
+	char id[48];
+	char instance_id[48];
+	char contact_id[48];
+	long long seq; /* from 1 per contact */
+	char role[12]; /* SYSTEM, AGENT, CUSTOMER */
+	char sender_id[48]; /* the agent's user id, "" otherwise */
+	long long time; /* ms */
+	uint8_t *content; /* malloc'd */
+	size_t content_len;
+};
+void bw_contact_message_clear(struct bw_contact_message *m);
+
+/* One step of a contact's flow log: which block ran and which branch it
+ * took; never a value. */
+struct bw_flow_log_entry {
+	char instance_id[48];
+	char contact_id[48];
+	long long seq;
+	long long time; /* ms */
+	char action_id[136];
+	char action_type[40];
+	char branch[40]; /* "Next", "Condition[2]", an ErrorType, "Wait", "End" */
+};
+
+struct bw_contact_filter {
+	const char *instance_id;
+	long long since_ms, until_ms; /* on initiated_at; 0 = unbounded */
+	const char *channel, *queue_id, *agent_id, *state; /* NULL = any */
+	/* paging, newest first: rows strictly before (initiated_at, id) */
+	long long before_ms;
+	const char *before_id; /* NULL for the first page */
+};
+
+/* Insert or replace the whole row (instance_id, id); token_hash set only
+ * when not NULL (insert), kept otherwise. */
+BW_MUST_USE bw_result bw_store_contact_put(struct bw_store *s, const struct bw_contact *c,
+                                           const uint8_t token_hash[32]);
+BW_MUST_USE bw_result bw_store_contact_get(struct bw_store *s, const char *iid, const char *id,
+                                           struct bw_contact *out);
+/* The contact a participant token belongs to. */
+BW_MUST_USE bw_result bw_store_contact_by_token(struct bw_store *s, const uint8_t hash[32],
+                                                struct bw_contact *out);
+BW_MUST_USE bw_result bw_store_contact_search(struct bw_store *s,
+                                              const struct bw_contact_filter *f,
+                                              struct bw_contact *out, size_t max, size_t *n);
+/* Every contact not ENDED is ended with reason and time (start-up after a
+ * stop); *n receives how many. */
+BW_MUST_USE bw_result bw_store_contacts_end_live(struct bw_store *s, const char *reason,
+                                                 long long now_ms, size_t *n);
+BW_MUST_USE bw_result bw_store_message_insert(struct bw_store *s,
+                                              const struct bw_contact_message *m);
+/* Messages with seq > after, oldest first. */
+BW_MUST_USE bw_result bw_store_message_list(struct bw_store *s, const char *iid, const char *cid,
+                                            long long after, struct bw_contact_message *out,
+                                            size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_flow_log_append(struct bw_store *s,
+                                               const struct bw_flow_log_entry *e, size_t n);
+BW_MUST_USE bw_result bw_store_flow_log_list(struct bw_store *s, const char *iid,
+                                             const char *cid, long long after,
+                                             struct bw_flow_log_entry *out, size_t max,
+                                             size_t *n);
+/* ---- end contacts ---- */
+
 /* ---- audit (0002) ---- */
 
 struct bw_audit_event {
