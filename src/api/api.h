@@ -89,6 +89,44 @@ void bw_api_flow_versions_get(struct bw_ctx *c);
 void bw_api_flows_validate_input(struct bw_ctx *c);
 /* end flows */
 
+/* contacts */
+void bw_api_contacts_search(struct bw_ctx *c);
+void bw_api_contacts_get(struct bw_ctx *c);
+void bw_api_contacts_transcript(struct bw_ctx *c);
+void bw_api_contacts_flow_log(struct bw_ctx *c);
+struct bw_contact;
+struct bw_contact_message;
+/* A contact record as docs/api.md shows it (customer data unsealed). */
+json_t *bw_api_contact_json(const struct bw_contact *c);
+/* A chat message {"id","participant_role","display_name"?,"content","time"}
+ * from its opened text; display_name NULL leaves it out. */
+json_t *bw_api_message_json(const struct bw_contact_message *m, const char *plaintext,
+                            size_t len, const char *display_name);
+/* end contacts */
+
+/* chat and agents */
+void bw_api_chats_create(struct bw_ctx *c);
+void bw_api_chat_upgrade(struct bw_ctx *c);
+void bw_api_agent_stream(struct bw_ctx *c);
+void bw_api_agent_accept(struct bw_ctx *c);
+void bw_api_agent_reject(struct bw_ctx *c);
+void bw_api_agent_end(struct bw_ctx *c);
+void bw_api_agent_message(struct bw_ctx *c);
+void bw_api_contacts_stop(struct bw_ctx *c);
+void bw_api_realtime(struct bw_ctx *c);
+struct bw_user;
+struct bw_store;
+struct bw_cc_agent_info;
+struct bw_hoo;
+struct bw_hours;
+bw_result bw_api_agent_info(struct bw_store *s, const struct bw_user *u,
+                            struct bw_cc_agent_info *out);
+/* Tells the engine about the caller's status and routing profile. */
+bw_result bw_api_agent_sync(struct bw_ctx *c, const struct bw_user *u);
+/* The evaluable form of stored hours; -1 when they do not decode. */
+int bw_api_hours_of(const struct bw_hoo *row, struct bw_hours *h);
+/* end chat and agents */
+
 struct bw_instance;
 /* Loads the path's {iid}; replies 404 and returns -1 when it does not exist. */
 int bw_api_instance(struct bw_ctx *c, struct bw_instance *in);
@@ -122,5 +160,7 @@ void bw_api_list(struct bw_ctx *c, const struct bw_api_lister *l);
 
 /* Shared list paging: ?limit= (default 50, max 1000) and ?next_token=. */
 int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz);
+/* ?limit= alone, for lists paged by something other than an id. */
+int bw_api_limit(struct bw_ctx *c, size_t *limit);
 
 #endif

@@ -323,7 +323,7 @@ void bw_api_hours_delete(struct bw_ctx *c)
 }
 
 /* Rebuilds the evaluable form of stored hours. */
-static int hours_of(const struct bw_hoo *row, struct bw_hours *h)
+int bw_api_hours_of(const struct bw_hoo *row, struct bw_hours *h)
 {
 	struct verr e;
 	json_t *cfg = parsed(row->config), *hol = parsed(row->holidays), *n1 = json_array(),
@@ -364,7 +364,7 @@ void bw_api_hours_status(struct bw_ctx *c)
 		return;
 	struct bw_hours *h = calloc(1, sizeof(*h));
 	struct bw_hours_status st;
-	if (!h || hours_of(&row, h) != 0 || bw_hours_eval(h, t, &st) != 0)
+	if (!h || bw_api_hours_of(&row, h) != 0 || bw_hours_eval(h, t, &st) != 0)
 		bw_reply_result(c, BW_ERR, NULL, NULL);
 	else
 		bw_reply_json(c, 200,

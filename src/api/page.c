@@ -5,12 +5,11 @@
 #include "api/api.h"
 #include "core/ids.h"
 
-int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz)
+int bw_api_limit(struct bw_ctx *c, size_t *limit)
 {
 	char buf[128];
 	bool present;
 	*limit = 50;
-	after[0] = '\0';
 	if (bw_api_query(c, "limit", buf, sizeof(buf), &present) != 0)
 		return -1;
 	if (present) {
@@ -23,6 +22,16 @@ int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz)
 		}
 		*limit = (size_t)v;
 	}
+	return 0;
+}
+
+int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz)
+{
+	char buf[128];
+	bool present;
+	after[0] = '\0';
+	if (bw_api_limit(c, limit) != 0)
+		return -1;
 	if (bw_api_query(c, "next_token", buf, sizeof(buf), &present) != 0)
 		return -1;
 	if (present) {

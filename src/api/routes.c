@@ -3,6 +3,7 @@
  * Platform, Authenticated, or a catalog permission), handler, flags, and
  * audit action. A test lists this table and drives every row. */
 #include "api/api.h"
+#include "cc/engine.h"
 
 #define PLAT BW_KIND(BW_P_PLATFORM)
 #define USER BW_KIND(BW_P_USER)
@@ -145,6 +146,37 @@ const struct bw_route bw_routes[] = {
 	  "flow_versions.get"),
 #undef FL
 	/* end flows */
+
+	/* contacts */
+#define CT I "/contacts"
+	R("GET", CT, USER, "ContactSearch.View", bw_api_contacts_search, AREAD, "contacts.search"),
+	R("GET", CT "/{cid}", USER, "ContactSearch.View", bw_api_contacts_get, AREAD, "contacts.get"),
+	R("GET", CT "/{cid}/transcript", USER, "Transcripts.View", bw_api_contacts_transcript, AREAD,
+	  "contacts.transcript"),
+	R("GET", CT "/{cid}/flow-log", USER, "ContactSearch.View", bw_api_contacts_flow_log, 0,
+	  "contacts.flow_log"),
+	R("POST", CT "/{cid}/stop", USER, "Contacts.Stop", bw_api_contacts_stop, 0, "contacts.stop"),
+#undef CT
+	R("GET", I "/metrics/real-time", USER, "Metrics.RealTime.View", bw_api_realtime, 0,
+	  "metrics.real_time"),
+
+	/* agents (K2, K5) */
+	{"GET", I "/agent/stream", USER, "Contacts.Handle", bw_api_agent_stream, BW_ROUTE_WS,
+	 &bw_cc_agent_ws, "agent.stream"},
+#define AC I "/agent/contacts/{cid}"
+	R("POST", AC "/accept", USER, "Contacts.Handle", bw_api_agent_accept, 0, "agent.accept"),
+	R("POST", AC "/reject", USER, "Contacts.Handle", bw_api_agent_reject, 0, "agent.reject"),
+	R("POST", AC "/end", USER, "Contacts.Handle", bw_api_agent_end, 0, "agent.end"),
+	R("POST", AC "/messages", USER, "Contacts.Handle", bw_api_agent_message, BODY,
+	  "agent.message"),
+#undef AC
+
+	/* customers (public) */
+	R("POST", "/v1/public/instances/{iid}/chats", 0, BW_PERM_PUBLIC, bw_api_chats_create, BODY,
+	  "chats.create"),
+	{"GET", "/v1/public/chat", BW_KIND(BW_P_CUSTOMER), BW_PERM_AUTHENTICATED,
+	 bw_api_chat_upgrade, BW_ROUTE_WS, &bw_cc_customer_ws, "chat.connect"},
+	/* end contacts */
 };
 
 const size_t bw_routes_count = sizeof(bw_routes) / sizeof(bw_routes[0]);

@@ -248,6 +248,8 @@ void bw_api_me_status(struct bw_ctx *c)
 		r = bw_store_user_update(c->store, &u, NULL, 0);
 	}
 	if (r == BW_OK)
+		r = bw_api_agent_sync(c, &u);
+	if (r == BW_OK)
 		bw_reply_json(c, 200, bw_api_user_json(c->store, &u));
 	else
 		bw_reply_result(c, r, "no such user", NULL);

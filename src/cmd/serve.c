@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "cc/engine.h"
 #include "net/net.h"
 #include "sec/rootkey.h"
 #include "store/store.h"
@@ -155,12 +156,18 @@ int bw_cmd_serve(int argc, char **argv, char **envp)
 		goto out;
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	char listen_at[128] = "", admin_at[128] = "";
+	bool engine = false;
 	struct bw_server_opts o = {&cfg, db, durability, root_key};
 	if (sigfd < 0 || bw_server_start(&o, listen_at, sizeof(listen_at), admin_at,
 	                                 sizeof(admin_at)) != BW_OK) {
 		fprintf(stderr, "bulwark: cannot start the listeners\n");
 		goto stop;
 	}
+	if (bw_cc_start(&cfg, db, durability) != BW_OK) {
+		fprintf(stderr, "bulwark: cannot start the contact-center engine\n");
+		goto stop;
+	}
+	engine = true;
 	if (fd_listen(sigfd, FD_READ, signal_readable, NULL) != 0)
 		goto stop;
 	printf("{\"listening\": \"%s\", \"admin\": \"%s\"}\n", listen_at, admin_at);
@@ -175,6 +182,8 @@ stop:
 		close(sigfd);
 	}
 	bw_server_free();
+	if (engine)
+		bw_cc_stop();
 	libre_close();
 out:
 	bw_rootkey_free(root_key);

@@ -17,6 +17,12 @@ void bw_request_id_new(char *out, size_t outsz);
 bool bw_request_id_valid(const char *s, size_t n);
 /* RFC 3339 UTC time string for a unix time in seconds. */
 void bw_time_rfc3339(long long unix_s, char *out, size_t outsz);
+/* The same for Unix milliseconds, with them: "2026-11-30T12:00:00.123Z". */
+void bw_time_rfc3339_ms(long long unix_ms, char *out, size_t outsz);
+/* Reads an RFC 3339 time ("2026-11-30T12:00:00Z", a fraction, an offset
+ * such as "+01:00") into Unix milliseconds (fraction digits past the third
+ * are dropped); false when it is not one. */
+bool bw_time_parse_rfc3339_ms(const char *s, long long *unix_ms);
 long long bw_now_unix(void);
 double bw_now_mono(void);
 

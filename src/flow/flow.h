@@ -33,6 +33,56 @@ json_t *bw_flow_validate(const json_t *doc);
 BW_MUST_USE bw_result bw_flow_load(const json_t *doc, struct bw_flow **out, json_t **errors);
 void bw_flow_free(struct bw_flow *f);
 
+/* ---- running a flow (src/flow/exec.c; the engine, loop thread) ---- */
+
+/* What the engine lends a running flow. ctx is the engine's contact. */
+struct bw_flow_host {
+	/* Sends text to the customer as a SYSTEM message. */
+	void (*say)(void *ctx, const char *text);
+	/* The value of an attribute, or NULL. */
+	const char *(*attr_get)(void *ctx, const char *name);
+	/* 0, or -1 when the contact holds too many attributes. */
+	int (*attr_set)(void *ctx, const char *name, const char *value);
+	/* $.StoredCustomerInput, $.ContactId, $.Channel, $.InstanceId,
+	 * $.CustomerEndpoint.Address; NULL when unset. */
+	const char *(*ref)(void *ctx, const char *name);
+	/* Can the channel ask the customer for input (chat yes, callback no)? */
+	bool (*can_ask)(void *ctx);
+	/* 1 open, 0 closed, -1 unknown hours. */
+	int (*hours_open)(void *ctx, const char *hours_id);
+	/* 0 queued, -1 the queue is at capacity, -2 no such queue. */
+	int (*queue)(void *ctx, const char *queue_id);
+	/* The default region for phone numbers ("US"). */
+	const char *(*region)(void *ctx);
+	/* One flow-log line: the block and the branch it took (never a value). */
+	void (*log)(void *ctx, const char *action_id, const char *type, const char *branch);
+	void (*set_logging)(void *ctx, bool on);
+};
+
+/* Where a contact is in its flow. */
+struct bw_flow_cursor {
+	int pc;        /* the action to run next, or the one waiting */
+	long steps;    /* actions run so far */
+	long wait_s;   /* BW_FLOW_WAIT: how long to wait for the customer */
+};
+
+enum bw_flow_outcome {
+	BW_FLOW_WAIT,       /* waits for the customer's input (bw_flow_input) */
+	BW_FLOW_QUEUED,     /* the contact went to a queue: the flow is over */
+	BW_FLOW_DISCONNECT, /* DisconnectParticipant */
+	BW_FLOW_FAILED,     /* step limit, or a branch the document lacks */
+};
+
+void bw_flow_begin(const struct bw_flow *f, struct bw_flow_cursor *cur);
+/* Runs actions from cur->pc until one waits or the flow leaves. */
+enum bw_flow_outcome bw_flow_run(const struct bw_flow *f, struct bw_flow_cursor *cur,
+                                 long step_limit, const struct bw_flow_host *h, void *ctx);
+/* The customer answered (or the time limit passed) the waiting action:
+ * moves the cursor along its Next or NoMatchingError branch. false when the
+ * document has no such branch (the contact fails). */
+bool bw_flow_input(const struct bw_flow *f, struct bw_flow_cursor *cur, bool timed_out,
+                   const struct bw_flow_host *h, void *ctx);
+
 /* ---- input validation (src/flow/validate_input.c) ---- */
 
 #define BW_INPUT_MAX 1024 /* bytes of input any kind accepts */

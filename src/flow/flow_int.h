@@ -28,6 +28,36 @@ struct bw_flow_err {
 
 struct bw_block_type;
 
+/* A running action's view of the engine. */
+struct bw_flow_exec {
+	const struct bw_flow_host *h;
+	void *ctx;
+};
+
+/* Which way an action goes. */
+enum bw_branch_kind {
+	BW_BR_NEXT,   /* Transitions.NextAction */
+	BW_BR_COND,   /* Transitions.Conditions[cond] */
+	BW_BR_ERROR,  /* the Errors entry for error */
+	BW_BR_WAIT,   /* waits for the customer for wait_s */
+	BW_BR_QUEUED, /* the contact is in a queue */
+	BW_BR_END,    /* the contact is disconnected */
+};
+
+struct bw_branch {
+	enum bw_branch_kind kind;
+	int cond;
+	const char *error;
+	long wait_s;
+};
+
+#define BW_BR(k) ((struct bw_branch){.kind = (k)})
+#define BW_BR_ERR(e) ((struct bw_branch){.kind = BW_BR_ERROR, .error = (e)})
+
+/* A Parameters value: literal text, or a reference resolved through the
+ * host ("" when unset). */
+const char *bw_flow__resolve(const struct bw_flow_exec *x, const json_t *v);
+
 struct bw_flow_action {
 	const char *id;                   /* Identifier (borrowed) */
 	const struct bw_block_type *type; /* NULL while unknown (the check fails) */
@@ -77,7 +107,8 @@ struct bw_block_type {
 	/* Checks a->params (and a->conds); reports under path ("Actions[3]").
 	 * Returns 0 when it found nothing wrong. */
 	int (*validate)(struct bw_flow_check *ck, const struct bw_flow_action *a, const char *path);
-	/* run() comes with the engine */
+	/* Runs the action on the loop thread; says which way to go. */
+	struct bw_branch (*run)(const struct bw_flow_exec *x, const struct bw_flow_action *a);
 };
 
 extern const struct bw_block_type bw_block_message_participant;

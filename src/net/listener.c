@@ -216,9 +216,18 @@ static bw_result listen_on(struct bw_listener *l, const char *hostport, char *ou
 }
 
 /* Fires connection deadlines and WebSocket pings (see bw_http__set_deadline). */
+static void (*tick_fn)(void);
+
+void bw_server_set_tick(void (*fn)(void))
+{
+	tick_fn = fn;
+}
+
 static void sweep(void *arg)
 {
 	(void)arg;
+	if (tick_fn)
+		tick_fn();
 	uint64_t now = tmr_jiffies();
 	struct le *le = list_head(&conns);
 	while (le) {
@@ -273,7 +282,10 @@ bw_result bw_server_start(const struct bw_server_opts *o, char *listen_out, size
 		return BW_NOMEM;
 	if (bw_metrics_init(bw_routes_count, route_names()) != 0)
 		return BW_NOMEM;
-	bw_result r = bw_ws__init();
+	bw_result r = bw_loopcall__init();
+	if (r != BW_OK)
+		return r;
+	r = bw_ws__init();
 	if (r != BW_OK)
 		return r;
 	r = bw_dispatch__init(o);
@@ -328,6 +340,7 @@ void bw_server_free(void)
 		}
 	}
 	bw_ws__fini();
+	bw_loopcall__fini();
 	hash_flush(addr_counts);
 	addr_counts = mem_deref(addr_counts);
 	pub.tls = mem_deref(pub.tls);

@@ -144,6 +144,26 @@ void bw_ws_push(uint64_t session_id, const char *text, size_t len);
 void bw_ws_broadcast(const struct bw_ws_ops *ops, const char *text, size_t len);
 size_t bw_ws_count(void);
 
+/* Per-session data of the route's owner (the engine), loop thread only. */
+void bw_ws_set_user(struct bw_ws *ws, void *user);
+void *bw_ws_user(const struct bw_ws *ws);
+
+/* The loop thread (src/net/loopcall.c). bw_loop_call runs fn there and
+ * waits (from a worker; directly when already on the loop); bw_loop_post
+ * queues it and returns. */
+void bw_loop_call(void (*fn)(void *arg), void *arg);
+BW_MUST_USE bw_result bw_loop_post(void (*fn)(void *arg), void *arg);
+bool bw_on_loop(void);
+/* Wakes the loop to run k->fn, allocating nothing (k is static): what a
+ * kick was for waits in the caller's own queue, so nothing is lost in the
+ * pipe when the loop stops first. */
+struct bw_loop_kick {
+	void (*fn)(void);
+};
+void bw_loop_kick(const struct bw_loop_kick *k);
+/* Called on the loop every sweep (100 ms): the engine's timers. */
+void bw_server_set_tick(void (*fn)(void));
+
 /* Gauges for /metrics (loop thread). */
 size_t bw_net_queue_depth(void);
 size_t bw_net_hash_queue_depth(void);

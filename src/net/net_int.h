@@ -117,6 +117,10 @@ bw_result bw_dispatch__init(const struct bw_server_opts *o);
 void bw_dispatch__stop(void);
 size_t bw_dispatch__inflight(void);
 
+/* loopcall.c */
+bw_result bw_loopcall__init(void);
+void bw_loopcall__fini(void);
+
 /* ws.c */
 bw_result bw_ws__start(struct bw_conn *c, const struct bw_route *rt, const struct bw_principal *p);
 void bw_ws__recv(struct bw_conn *c);

@@ -22,6 +22,7 @@ struct bw_ws {
 	struct bw_principal who;
 	uint64_t next_ping; /* tmr_jiffies() ms, checked by the sweep */
 	double last_rx;
+	void *user;
 };
 
 /* A message for one session (id), or for every session of a route (ops). */
@@ -46,6 +47,16 @@ void bw_ws__accept_key(const char *key, char out[32])
 	memcpy(buf + kl, guid, sizeof(guid) - 1);
 	SHA1(buf, kl + sizeof(guid) - 1, md);
 	sodium_bin2base64(out, 32, md, sizeof(md), sodium_base64_VARIANT_ORIGINAL);
+}
+
+void bw_ws_set_user(struct bw_ws *ws, void *user)
+{
+	ws->user = user;
+}
+
+void *bw_ws_user(const struct bw_ws *ws)
+{
+	return ws->user;
 }
 
 uint64_t bw_ws_id(const struct bw_ws *ws)

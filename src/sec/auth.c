@@ -3,6 +3,7 @@
 #include "sec/auth.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +202,30 @@ static bw_result auth_session(struct bw_ctx *c, const uint8_t h[32])
 	return BW_OK;
 }
 
+#define PARTICIPANT_GRACE_MS (15LL * 60 * 1000)
+
+/* A participant token: scoped to one contact, good while it is live and
+ * for a short while after it ended (to read the end on a reconnect). */
+static bw_result auth_customer(struct bw_ctx *c, const uint8_t h[32])
+{
+	struct bw_contact ct = {0};
+	bw_result r = bw_store_contact_by_token(c->store, h, &ct);
+	if (r == BW_NOTFOUND)
+		return BW_UNAUTH;
+	if (r != BW_OK)
+		return r;
+	bool stale = ct.disconnected_at &&
+	             bw_now_unix() * 1000LL - ct.disconnected_at > PARTICIPANT_GRACE_MS;
+	if (!stale) {
+		c->who.kind = BW_P_CUSTOMER;
+		memcpy(c->who.id, ct.id, sizeof(c->who.id));
+		memcpy(c->who.instance_id, ct.instance_id, sizeof(c->who.instance_id));
+		snprintf(c->who.name, sizeof(c->who.name), "customer");
+	}
+	bw_contact_clear(&ct);
+	return stale ? BW_UNAUTH : BW_OK;
+}
+
 bw_result bw_auth_authenticate(struct bw_ctx *c)
 {
 	const struct bw_route *rt = c->req->route;
@@ -219,6 +244,8 @@ bw_result bw_auth_authenticate(struct bw_ctx *c)
 		return auth_platform(c, h);
 	if (k == BW_TOKEN_SESSION && (rt->kinds & BW_KIND(BW_P_USER)))
 		return auth_session(c, h);
+	if (k == BW_TOKEN_CUSTOMER && (rt->kinds & BW_KIND(BW_P_CUSTOMER)))
+		return auth_customer(c, h);
 	return BW_UNAUTH; /* missing, malformed, or a kind this route does not take */
 }
 

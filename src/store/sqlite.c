@@ -411,4 +411,15 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.flow_version_get = bw_sq__flow_version_get,
 	.flow_version_list = bw_sq__flow_version_list,
 	/* end flows */
+	/* contacts */
+	.contact_put = bw_sq__contact_put,
+	.contact_get = bw_sq__contact_get,
+	.contact_by_token = bw_sq__contact_by_token,
+	.contact_search = bw_sq__contact_search,
+	.contacts_end_live = bw_sq__contacts_end_live,
+	.message_insert = bw_sq__message_insert,
+	.message_list = bw_sq__message_list,
+	.flow_log_append = bw_sq__flow_log_append,
+	.flow_log_list = bw_sq__flow_log_list,
+	/* end contacts */
 };

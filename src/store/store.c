@@ -592,6 +592,95 @@ void bw_flow_version_clear(struct bw_flow_version *v)
 }
 /* end flows */
 
+/* contacts */
+bw_result bw_store_contact_put(struct bw_store *s, const struct bw_contact *c,
+                               const uint8_t token_hash[32])
+{
+	bw_result r = s->ops->contact_put(s, c, token_hash);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_contact_get(struct bw_store *s, const char *iid, const char *id,
+                               struct bw_contact *out)
+{
+	bw_result r = s->ops->contact_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_contact_by_token(struct bw_store *s, const uint8_t hash[32],
+                                    struct bw_contact *out)
+{
+	bw_result r = s->ops->contact_by_token(s, hash, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_contact_search(struct bw_store *s, const struct bw_contact_filter *f,
+                                  struct bw_contact *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->contact_search(s, f, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_contacts_end_live(struct bw_store *s, const char *reason, long long now_ms,
+                                     size_t *n)
+{
+	bw_result r = s->ops->contacts_end_live(s, reason, now_ms, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_message_insert(struct bw_store *s, const struct bw_contact_message *m)
+{
+	bw_result r = s->ops->message_insert(s, m);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_message_list(struct bw_store *s, const char *iid, const char *cid,
+                                long long after, struct bw_contact_message *out, size_t max,
+                                size_t *n)
+{
+	bw_result r = s->ops->message_list(s, iid, cid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_log_append(struct bw_store *s, const struct bw_flow_log_entry *e,
+                                   size_t n)
+{
+	bw_result r = s->ops->flow_log_append(s, e, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_flow_log_list(struct bw_store *s, const char *iid, const char *cid,
+                                 long long after, struct bw_flow_log_entry *out, size_t max,
+                                 size_t *n)
+{
+	bw_result r = s->ops->flow_log_list(s, iid, cid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_contact_clear(struct bw_contact *c)
+{
+	free(c->customer);
+	c->customer = NULL;
+	c->customer_len = 0;
+}
+
+void bw_contact_message_clear(struct bw_contact_message *m)
+{
+	free(m->content);
+	m->content = NULL;
+	m->content_len = 0;
+}
+/* end contacts */
+
 bw_result bw_store_session_mfa_done(struct bw_store *s, const char *iid, const char *id)
 {
 	bw_result r = s->ops->session_mfa_done(s, iid, id);

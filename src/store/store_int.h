@@ -128,6 +128,27 @@ struct bw_store_ops {
 	                               long long after, struct bw_flow_version *out, size_t max,
 	                               size_t *n);
 	/* end flows */
+	/* contacts */
+	bw_result (*contact_put)(struct bw_store *s, const struct bw_contact *c,
+	                         const uint8_t token_hash[32]);
+	bw_result (*contact_get)(struct bw_store *s, const char *iid, const char *id,
+	                         struct bw_contact *out);
+	bw_result (*contact_by_token)(struct bw_store *s, const uint8_t hash[32],
+	                              struct bw_contact *out);
+	bw_result (*contact_search)(struct bw_store *s, const struct bw_contact_filter *f,
+	                            struct bw_contact *out, size_t max, size_t *n);
+	bw_result (*contacts_end_live)(struct bw_store *s, const char *reason, long long now_ms,
+	                               size_t *n);
+	bw_result (*message_insert)(struct bw_store *s, const struct bw_contact_message *m);
+	bw_result (*message_list)(struct bw_store *s, const char *iid, const char *cid,
+	                          long long after, struct bw_contact_message *out, size_t max,
+	                          size_t *n);
+	bw_result (*flow_log_append)(struct bw_store *s, const struct bw_flow_log_entry *e,
+	                             size_t n);
+	bw_result (*flow_log_list)(struct bw_store *s, const char *iid, const char *cid,
+	                           long long after, struct bw_flow_log_entry *out, size_t max,
+	                           size_t *n);
+	/* end contacts */
 };
 
 /* Every handle starts with its ops pointer. */

@@ -38,6 +38,18 @@ static int uca_validate(struct bw_flow_check *ck, const struct bw_flow_action *a
 	return bad;
 }
 
+static struct bw_branch uca_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)json_object_get(a->params, "Attributes"), k, v)
+	{
+		if (x->h->attr_set(x->ctx, k, bw_flow__resolve(x, v)) != 0)
+			return BW_BR_ERR("NoMatchingError");
+	}
+	return BW_BR(BW_BR_NEXT);
+}
+
 static const char *const uca_errors[] = {"NoMatchingError", NULL};
 
 const struct bw_block_type bw_block_update_contact_attributes = {
@@ -45,6 +57,7 @@ const struct bw_block_type bw_block_update_contact_attributes = {
 	.flags = 0,
 	.error_types = uca_errors,
 	.validate = uca_validate,
+	.run = uca_run,
 };
 
 static bool number_ok(const char *s)
@@ -96,6 +109,49 @@ static int cmp_validate(struct bw_flow_check *ck, const struct bw_flow_action *a
 	return bad;
 }
 
+static bool as_number(const char *s, double *out)
+{
+	char *end;
+	if (!number_ok(s))
+		return false;
+	*out = strtod(s, &end);
+	return true;
+}
+
+static bool holds(const char *op, const char *value, const char *operand)
+{
+	size_t vn = strlen(value), on = strlen(operand);
+	if (!strcmp(op, "Equals"))
+		return !strcmp(value, operand);
+	if (!strcmp(op, "TextStartsWith"))
+		return !strncmp(value, operand, on);
+	if (!strcmp(op, "TextEndsWith"))
+		return vn >= on && !strcmp(value + vn - on, operand);
+	if (!strcmp(op, "TextContains"))
+		return strstr(value, operand) != NULL;
+	double a, b;
+	if (!as_number(value, &a) || !as_number(operand, &b))
+		return false;
+	if (!strcmp(op, "NumberGreaterThan"))
+		return a > b;
+	if (!strcmp(op, "NumberLessThan"))
+		return a < b;
+	if (!strcmp(op, "NumberGreaterOrEqualTo"))
+		return a >= b;
+	return !strcmp(op, "NumberLessOrEqualTo") && a <= b;
+}
+
+static struct bw_branch cmp_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	const char *value = bw_flow__resolve(x, json_object_get(a->params, "ComparisonValue"));
+	for (size_t i = 0; i < a->nconds; i++) {
+		const char *operand = bw_flow__resolve(x, json_array_get(a->conds[i].operands, 0));
+		if (holds(a->conds[i].op, value, operand))
+			return (struct bw_branch){.kind = BW_BR_COND, .cond = (int)i};
+	}
+	return BW_BR_ERR("NoMatchingCondition");
+}
+
 static const char *const cmp_errors[] = {"NoMatchingCondition", NULL};
 
 const struct bw_block_type bw_block_compare = {
@@ -103,4 +159,5 @@ const struct bw_block_type bw_block_compare = {
 	.flags = BW_BLOCK_CONDITIONS,
 	.error_types = cmp_errors,
 	.validate = cmp_validate,
+	.run = cmp_run,
 };

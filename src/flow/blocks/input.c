@@ -1,6 +1,7 @@
 /* The customer's input: GetParticipantInput waits for it and stores it as
  * $.StoredCustomerInput; ValidateInput checks it (C16); StoreCustomerInput
  * encrypts it to an integrator's key (C15; it runs with the engine). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "flow/flow_int.h"
@@ -28,6 +29,24 @@ static int gpi_validate(struct bw_flow_check *ck, const struct bw_flow_action *a
 	return bad;
 }
 
+static struct bw_branch gpi_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	if (!x->h->can_ask(x->ctx))
+		return BW_BR_ERR("NoMatchingError");
+	const char *text = json_string_value(json_object_get(a->params, "Text"));
+	if (text)
+		x->h->say(x->ctx, text);
+	long limit = DEFAULT_INPUT_TIME_LIMIT_S;
+	const json_t *l = json_object_get(a->params, "InputTimeLimitSeconds");
+	if (json_is_integer(l))
+		limit = (long)json_integer_value(l);
+	else if (json_is_string(l))
+		limit = strtol(json_string_value(l), NULL, 10);
+	struct bw_branch b = BW_BR(BW_BR_WAIT);
+	b.wait_s = limit;
+	return b;
+}
+
 static const char *const gpi_errors[] = {"NoMatchingError", NULL};
 
 const struct bw_block_type bw_block_get_participant_input = {
@@ -35,6 +54,7 @@ const struct bw_block_type bw_block_get_participant_input = {
 	.flags = BW_BLOCK_WAITS | BW_BLOCK_GETS_INPUT,
 	.error_types = gpi_errors,
 	.validate = gpi_validate,
+	.run = gpi_run,
 };
 
 static int vi_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
@@ -103,6 +123,35 @@ static int vi_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
 	return bad;
 }
 
+static struct bw_branch vi_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	const json_t *pr = a->params;
+	const char *in = x->h->ref(x->ctx, "$.StoredCustomerInput");
+	struct bw_input_rule rule = {.min = -1, .max = -1};
+	rule.kind = (enum bw_input_kind)bw_input_kind_parse(json_string_value(json_object_get(pr, "Kind")));
+	rule.region = json_string_value(json_object_get(pr, "DefaultRegion"));
+	if (!rule.region)
+		rule.region = x->h->region(x->ctx);
+	rule.pattern = json_string_value(json_object_get(pr, "Pattern"));
+	for (int i = 0; i < 2; i++) {
+		const json_t *v = json_object_get(pr, i ? "Max" : "Min");
+		long n = json_is_integer(v) ? (long)json_integer_value(v)
+		         : json_is_string(v) ? strtol(json_string_value(v), NULL, 10) : -1;
+		*(i ? &rule.max : &rule.min) = (int)n;
+	}
+	if (!in)
+		return BW_BR_ERR("InvalidInput");
+	struct bw_input_result r;
+	if (bw_input_validate(&rule, in, strlen(in), &r) != BW_OK)
+		return BW_BR_ERR("NoMatchingError");
+	if (!r.valid)
+		return BW_BR_ERR("InvalidInput");
+	const char *attr = json_string_value(json_object_get(pr, "Attribute"));
+	if (attr && x->h->attr_set(x->ctx, attr, r.normalized) != 0)
+		return BW_BR_ERR("NoMatchingError");
+	return BW_BR(BW_BR_NEXT);
+}
+
 static const char *const vi_errors[] = {"InvalidInput", "NoMatchingError", NULL};
 
 const struct bw_block_type bw_block_validate_input = {
@@ -111,6 +160,7 @@ const struct bw_block_type bw_block_validate_input = {
 	.error_types = vi_errors,
 	.required_error = "InvalidInput",
 	.validate = vi_validate,
+	.run = vi_run,
 };
 
 static int sci_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
@@ -130,6 +180,15 @@ static int sci_validate(struct bw_flow_check *ck, const struct bw_flow_action *a
 	return bad;
 }
 
+/* A seam for the data-protection issue: until encryption keys exist the
+ * block takes its error branch and the input is not stored anywhere. */
+static struct bw_branch sci_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	(void)x;
+	(void)a;
+	return BW_BR_ERR("NoMatchingError");
+}
+
 static const char *const sci_errors[] = {"NoMatchingError", NULL};
 
 const struct bw_block_type bw_block_store_customer_input = {
@@ -137,4 +196,5 @@ const struct bw_block_type bw_block_store_customer_input = {
 	.flags = BW_BLOCK_READS_INPUT,
 	.error_types = sci_errors,
 	.validate = sci_validate,
+	.run = sci_run,
 };

@@ -10,6 +10,12 @@ static int validate(struct bw_flow_check *ck, const struct bw_flow_action *a, co
 	return bad;
 }
 
+static struct bw_branch run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	x->h->say(x->ctx, json_string_value(json_object_get(a->params, "Text")));
+	return BW_BR(BW_BR_NEXT);
+}
+
 static const char *const errors[] = {"NoMatchingError", NULL};
 
 const struct bw_block_type bw_block_message_participant = {
@@ -17,4 +23,5 @@ const struct bw_block_type bw_block_message_participant = {
 	.flags = 0,
 	.error_types = errors,
 	.validate = validate,
+	.run = run,
 };

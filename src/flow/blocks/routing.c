@@ -38,6 +38,20 @@ static int choo_validate(struct bw_flow_check *ck, const struct bw_flow_action *
 	return bad;
 }
 
+static struct bw_branch choo_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	const char *hid = json_string_value(json_object_get(a->params, "HoursOfOperationId"));
+	int open = x->h->hours_open(x->ctx, hid);
+	if (open < 0)
+		return BW_BR_ERR("NoMatchingError");
+	for (size_t i = 0; i < a->nconds; i++) {
+		const char *v = json_string_value(json_array_get(a->conds[i].operands, 0));
+		if (v && !strcmp(v, open ? "True" : "False"))
+			return (struct bw_branch){.kind = BW_BR_COND, .cond = (int)i};
+	}
+	return BW_BR_ERR("NoMatchingError");
+}
+
 static const char *const choo_errors[] = {"NoMatchingError", NULL};
 
 const struct bw_block_type bw_block_check_hours_of_operation = {
@@ -45,6 +59,7 @@ const struct bw_block_type bw_block_check_hours_of_operation = {
 	.flags = BW_BLOCK_CONDITIONS,
 	.error_types = choo_errors,
 	.validate = choo_validate,
+	.run = choo_run,
 };
 
 static int tcq_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
@@ -57,6 +72,14 @@ static int tcq_validate(struct bw_flow_check *ck, const struct bw_flow_action *a
 	return bad;
 }
 
+static struct bw_branch tcq_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	int r = x->h->queue(x->ctx, json_string_value(json_object_get(a->params, "QueueId")));
+	if (r == 0)
+		return BW_BR(BW_BR_QUEUED);
+	return BW_BR_ERR(r == -1 ? "QueueAtCapacity" : "NoMatchingError");
+}
+
 static const char *const tcq_errors[] = {"QueueAtCapacity", "NoMatchingError", NULL};
 
 const struct bw_block_type bw_block_transfer_contact_to_queue = {
@@ -64,6 +87,7 @@ const struct bw_block_type bw_block_transfer_contact_to_queue = {
 	.flags = BW_BLOCK_END,
 	.error_types = tcq_errors,
 	.validate = tcq_validate,
+	.run = tcq_run,
 };
 
 static int dp_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
@@ -73,6 +97,13 @@ static int dp_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
 	return bw_flow__only(ck, a->params, path, fields);
 }
 
+static struct bw_branch dp_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
+{
+	(void)x;
+	(void)a;
+	return BW_BR(BW_BR_END);
+}
+
 static const char *const dp_errors[] = {NULL};
 
 const struct bw_block_type bw_block_disconnect_participant = {
@@ -80,4 +111,5 @@ const struct bw_block_type bw_block_disconnect_participant = {
 	.flags = BW_BLOCK_END,
 	.error_types = dp_errors,
 	.validate = dp_validate,
+	.run = dp_run,
 };

@@ -1,0 +1,502 @@
+/* The engine's core: instances, live contacts and the flows they run, the
+ * contact record's life (every change stored through the writer), and the
+ * tick that fires deadlines: input time limits, offers, after-contact
+ * work, idle chats. Loop thread only. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cc/engine_int.h"
+#include "core/config.h"
+#include "core/ids.h"
+#include "core/log.h"
+
+struct bw_cc_settings cc_set;
+struct cc_map cc__insts;
+static struct cc_map contacts, flows;
+
+const struct bw_cc_settings *bw_cc_settings(void)
+{
+	return &cc_set;
+}
+
+double cc_now(void)
+{
+	return bw_now_mono();
+}
+
+long long cc_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct cc_inst *cc_inst_get(const char *iid, bool create)
+{
+	struct cc_inst *in = cc_map_get(&cc__insts, iid);
+	if (in || !create)
+		return in;
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return NULL;
+	snprintf(in->id, sizeof(in->id), "%s", iid);
+	if (cc_map_put(&cc__insts, iid, in) != 0) {
+		free(in);
+		return NULL;
+	}
+	return in;
+}
+
+struct cc_contact *cc_contact_find(const char *cid)
+{
+	return cc_map_get(&contacts, cid);
+}
+
+char *bw_cc_customer_json(const char *display_name, const char *email, const char *address,
+                          const json_t *attributes)
+{
+	json_t *v = json_pack("{s:s, s:s?, s:s, s:O?}", "display_name", display_name, "email",
+	                      email && email[0] ? email : NULL, "address", address, "attributes",
+	                      attributes);
+	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	return s;
+}
+
+unsigned long long cc_contact_save(struct cc_contact *c)
+{
+	c->rec.updated_at = cc_now_ms();
+	struct bw_flow_log_entry *log = c->log;
+	size_t nlog = c->nlog;
+	c->log = NULL;
+	c->nlog = c->caplog = 0;
+	return cc_persist_contact(&c->rec,
+	                          bw_cc_customer_json(c->display_name, c->email, c->address, c->attrs),
+	                          log, nlog);
+}
+
+static void wipe_input(struct cc_contact *c)
+{
+	if (c->input) {
+		sodium_memzero(c->input, strlen(c->input));
+		free(c->input);
+		c->input = NULL;
+	}
+}
+
+void cc_contact_release(struct cc_contact *c)
+{
+	if (!c->ended || c->ncust > 0 || c->agent)
+		return;
+	struct cc_inst *in = c->in;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		in->contacts = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	cc_map_del(&contacts, c->rec.id);
+	json_decref(c->attrs);
+	wipe_input(c);
+	if (c->flow && --c->flow->refs == 0) {
+		cc_map_del(&flows, c->flow->key);
+		bw_flow_free(c->flow->graph);
+		free(c->flow);
+	}
+	free(c->qsnaps);
+	free(c->hsnaps);
+	for (size_t i = 0; i < c->ntranscript; i++) {
+		sodium_memzero(c->transcript[i], strlen(c->transcript[i]));
+		free(c->transcript[i]);
+	}
+	free(c->transcript);
+	free(c->log);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+unsigned long long cc_contact_end(struct cc_contact *c, const char *reason)
+{
+	if (c->ended)
+		return 0;
+	struct cc_inst *in = c->in;
+	c->ended = true;
+	c->waiting_input = false;
+	bool withdrawn = c->offered;
+	if (c->offered)
+		cc_offer_withdraw(c);
+	else if (c->queue)
+		cc_queue_remove(c);
+	snprintf(c->rec.state, sizeof(c->rec.state), "ENDED");
+	snprintf(c->rec.disconnect_reason, sizeof(c->rec.disconnect_reason), "%s", reason);
+	c->rec.disconnected_at = cc_now_ms();
+	if (c->agent) {
+		c->acw = true;
+		c->acw_deadline = cc_now() + (double)cc_set.acw_timeout_s;
+		cc_agent_send_json(c->agent, json_pack("{s:s, s:s, s:s, s:s}", "type", "contact",
+		                                       "contact_id", c->rec.id, "state",
+		                                       "AFTER_CONTACT_WORK", "reason", reason));
+	}
+	cc_event(c, "ended", NULL, NULL, reason);
+	unsigned long long t = cc_contact_save(c);
+	wipe_input(c);
+	cc_contact_release(c);
+	if (withdrawn)
+		cc_route(in);
+	return t;
+}
+
+/* ---- the flow host ---- */
+
+static void h_say(void *ctx, const char *text)
+{
+	struct cc_contact *c = ctx;
+	cc_message(c, "SYSTEM", "", NULL, text, strlen(text), NULL);
+}
+
+static const char *h_attr_get(void *ctx, const char *name)
+{
+	struct cc_contact *c = ctx;
+	return json_string_value(json_object_get(c->attrs, name));
+}
+
+static int h_attr_set(void *ctx, const char *name, const char *value)
+{
+	struct cc_contact *c = ctx;
+	if (!json_object_get(c->attrs, name) && json_object_size(c->attrs) >= CC_MAX_ATTRIBUTES)
+		return -1;
+	return json_object_set_new(c->attrs, name, json_string(value));
+}
+
+static const char *h_ref(void *ctx, const char *name)
+{
+	struct cc_contact *c = ctx;
+	if (!strcmp(name, "$.StoredCustomerInput"))
+		return c->input;
+	if (!strcmp(name, "$.ContactId"))
+		return c->rec.id;
+	if (!strcmp(name, "$.Channel"))
+		return c->rec.channel;
+	if (!strcmp(name, "$.InstanceId"))
+		return c->rec.instance_id;
+	if (!strcmp(name, "$.CustomerEndpoint.Address"))
+		return c->address;
+	return NULL;
+}
+
+static bool h_can_ask(void *ctx)
+{
+	struct cc_contact *c = ctx;
+	return !strcmp(c->rec.channel, "CHAT");
+}
+
+static int h_hours_open(void *ctx, const char *hid)
+{
+	struct cc_contact *c = ctx;
+	for (size_t i = 0; hid && i < c->nhsnaps; i++)
+		if (!strcmp(c->hsnaps[i].id, hid))
+			return bw_hours_open(&c->hsnaps[i].hours, time(NULL)) ? 1 : 0;
+	return -1;
+}
+
+static int h_queue(void *ctx, const char *qid)
+{
+	struct cc_contact *c = ctx;
+	return qid ? cc_queue_add(c, qid) : -2;
+}
+
+static const char *h_region(void *ctx)
+{
+	struct cc_contact *c = ctx;
+	return c->region[0] ? c->region : "US";
+}
+
+static void h_log(void *ctx, const char *action_id, const char *type, const char *branch)
+{
+	struct cc_contact *c = ctx;
+	if (!c->logging)
+		return;
+	if (c->nlog == c->caplog) {
+		size_t cap = c->caplog ? c->caplog * 2 : 8;
+		struct bw_flow_log_entry *n = realloc(c->log, cap * sizeof(*n));
+		if (!n)
+			return;
+		c->log = n;
+		c->caplog = cap;
+	}
+	struct bw_flow_log_entry *e = &c->log[c->nlog++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->instance_id, c->rec.instance_id, sizeof(e->instance_id));
+	memcpy(e->contact_id, c->rec.id, sizeof(e->contact_id));
+	e->seq = ++c->log_seq;
+	e->time = cc_now_ms();
+	snprintf(e->action_id, sizeof(e->action_id), "%s", action_id);
+	snprintf(e->action_type, sizeof(e->action_type), "%s", type);
+	snprintf(e->branch, sizeof(e->branch), "%s", branch);
+}
+
+static void h_set_logging(void *ctx, bool on)
+{
+	struct cc_contact *c = ctx;
+	c->logging = on;
+}
+
+static const struct bw_flow_host host = {
+	.say = h_say,
+	.attr_get = h_attr_get,
+	.attr_set = h_attr_set,
+	.ref = h_ref,
+	.can_ask = h_can_ask,
+	.hours_open = h_hours_open,
+	.queue = h_queue,
+	.region = h_region,
+	.log = h_log,
+	.set_logging = h_set_logging,
+};
+
+static void flow_outcome(struct cc_contact *c, enum bw_flow_outcome out)
+{
+	switch (out) {
+	case BW_FLOW_WAIT:
+		c->waiting_input = true;
+		c->input_deadline = cc_now() + (double)c->cur.wait_s;
+		(void)cc_contact_save(c);
+		break;
+	case BW_FLOW_QUEUED:
+		(void)cc_contact_save(c);
+		cc_route(c->in);
+		break;
+	case BW_FLOW_DISCONNECT: (void)cc_contact_end(c, "CONTACT_FLOW_DISCONNECT"); break;
+	case BW_FLOW_FAILED: (void)cc_contact_end(c, "FLOW_ERROR"); break;
+	}
+}
+
+void cc_flow_continue(struct cc_contact *c)
+{
+	if (c->ended || !c->flow)
+		return;
+	if (!strcmp(c->rec.state, "INITIATED"))
+		snprintf(c->rec.state, sizeof(c->rec.state), "IN_FLOW");
+	flow_outcome(c, bw_flow_run(c->flow->graph, &c->cur, cc_set.flow_step_limit, &host, c));
+}
+
+void cc_flow_input(struct cc_contact *c, const char *text, size_t n)
+{
+	if (!c->waiting_input || c->ended)
+		return;
+	wipe_input(c);
+	c->input = strndup(text, n);
+	c->waiting_input = false;
+	if (!bw_flow_input(c->flow->graph, &c->cur, false, &host, c)) {
+		(void)cc_contact_end(c, "FLOW_ERROR");
+		return;
+	}
+	cc_flow_continue(c);
+}
+
+static void input_timeout(struct cc_contact *c)
+{
+	c->waiting_input = false;
+	if (!bw_flow_input(c->flow->graph, &c->cur, true, &host, c)) {
+		(void)cc_contact_end(c, "FLOW_ERROR");
+		return;
+	}
+	cc_flow_continue(c);
+}
+
+/* ---- contacts arriving from workers ---- */
+
+static struct cc_flow *flow_share(const struct bw_contact *rec, struct bw_flow *graph)
+{
+	char key[112];
+	snprintf(key, sizeof(key), "%s@%lld", rec->flow_id, rec->flow_version);
+	struct cc_flow *f = cc_map_get(&flows, key);
+	if (f) {
+		bw_flow_free(graph);
+		f->refs++;
+		return f;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f || cc_map_put(&flows, key, f) != 0) {
+		free(f);
+		bw_flow_free(graph);
+		return NULL;
+	}
+	snprintf(f->key, sizeof(f->key), "%s", key);
+	f->graph = graph;
+	f->refs = 1;
+	return f;
+}
+
+struct add_call {
+	struct bw_cc_new_contact *n;
+	bw_result r;
+};
+
+static void add_on_loop(void *arg)
+{
+	struct add_call *a = arg;
+	struct bw_cc_new_contact *n = a->n;
+	struct cc_inst *in = cc_inst_get(n->rec.instance_id, true);
+	struct cc_contact *c = in ? calloc(1, sizeof(*c)) : NULL;
+	if (!c || cc_map_put(&contacts, n->rec.id, c) != 0) {
+		free(c);
+		a->r = BW_NOMEM;
+		return;
+	}
+	c->in = in;
+	c->rec = n->rec;
+	c->rec.customer = NULL;
+	c->rec.customer_len = 0;
+	memcpy(c->display_name, n->display_name, sizeof(c->display_name));
+	memcpy(c->email, n->email, sizeof(c->email));
+	memcpy(c->address, n->address, sizeof(c->address));
+	memcpy(c->region, n->region, sizeof(c->region));
+	c->attrs = n->attributes ? n->attributes : json_object();
+	n->attributes = NULL;
+	c->qsnaps = n->queues;
+	c->nqsnaps = n->nqueues;
+	c->hsnaps = n->hours;
+	c->nhsnaps = n->nhours;
+	n->queues = NULL;
+	n->hours = NULL;
+	c->flow = flow_share(&c->rec, n->flow);
+	n->flow = NULL;
+	if (c->flow)
+		bw_flow_begin(c->flow->graph, &c->cur);
+	c->logging = true;
+	c->next_seq = 1;
+	c->last_activity = cc_now();
+	c->next = in->contacts;
+	if (in->contacts)
+		in->contacts->prev = c;
+	in->contacts = c;
+	a->r = BW_OK;
+}
+
+bw_result bw_cc_contact_add(struct bw_cc_new_contact *n)
+{
+	struct add_call a = {n, BW_ERR};
+	bw_loop_call(add_on_loop, &a);
+	bw_flow_free(n->flow);
+	json_decref(n->attributes);
+	free(n->queues);
+	free(n->hours);
+	n->flow = NULL;
+	n->attributes = NULL;
+	n->queues = NULL;
+	n->hours = NULL;
+	return a.r;
+}
+
+json_t *cc_contact_json(const struct cc_contact *c)
+{
+	char it[40];
+	bw_time_rfc3339_ms(c->rec.initiated_at, it, sizeof(it));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "id", c->rec.id, "instance_id",
+	                 c->rec.instance_id, "channel", c->rec.channel, "state",
+	                 c->acw ? "AFTER_CONTACT_WORK" : c->rec.state, "queue_id", c->rec.queue_id,
+	                 "display_name", c->display_name, "attributes", c->attrs,
+	                 "initiation_timestamp", it);
+}
+
+/* ---- the tick ---- */
+
+static void tick_contact(struct cc_contact *c, double now)
+{
+	if (c->waiting_input && now >= c->input_deadline) {
+		input_timeout(c);
+		return;
+	}
+	if (c->offered && now >= c->offer_deadline) {
+		cc_offer_expired(c);
+		return;
+	}
+	if (c->acw && now >= c->acw_deadline) {
+		(void)cc_agent_release(c->agent, c);
+		return;
+	}
+	if (!c->ended && now - c->last_activity > (double)cc_set.chat_idle_timeout_s)
+		(void)cc_contact_end(c, "IDLE_TIMEOUT");
+}
+
+static void tick(void)
+{
+	double now = cc_now();
+	for (size_t i = 0; i < cc__insts.cap; i++) {
+		struct cc_inst *in = cc__insts.slots[i].val;
+		if (!in)
+			continue;
+		struct cc_contact *c = in->contacts, *next;
+		for (; c; c = next) {
+			next = c->next;
+			tick_contact(c, now);
+		}
+		if (in->nqueued)
+			cc_route(in);
+	}
+}
+
+bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int durability)
+{
+	cc_set.offer_timeout_s = (long)bw_config_int(cfg, "offer_timeout_s");
+	cc_set.acw_timeout_s = (long)bw_config_int(cfg, "acw_timeout_s");
+	cc_set.chat_idle_timeout_s = (long)bw_config_int(cfg, "chat_idle_timeout_s");
+	cc_set.flow_step_limit = (long)bw_config_int(cfg, "flow_step_limit");
+	cc_set.max_message_chars = (long)bw_config_int(cfg, "chat_max_message_chars");
+	struct bw_store *s = NULL;
+	bw_result r = bw_store_open(&s, db_path, durability ? BW_DURABILITY_FULL
+	                                                    : BW_DURABILITY_NORMAL);
+	size_t n = 0;
+	if (r == BW_OK)
+		r = bw_store_contacts_end_live(s, "SERVER_RESTART", cc_now_ms(), &n);
+	bw_store_close(s);
+	if (r != BW_OK)
+		return r;
+	if (n) {
+		char num[24];
+		snprintf(num, sizeof(num), "%zu", n);
+		bw_log(BW_LOG_INFO, "contacts live at the last stop were ended", "count", num,
+		       "reason", "SERVER_RESTART");
+	}
+	bw_server_set_tick(tick);
+	return cc_persist_start(db_path, durability);
+}
+
+static void free_agent(struct cc_agent *a)
+{
+	free(a->queues);
+	free(a);
+}
+
+void bw_cc_stop(void)
+{
+	bw_server_set_tick(NULL);
+	cc_persist_stop();
+	for (size_t i = 0; i < cc__insts.cap; i++) {
+		struct cc_inst *in = cc__insts.slots[i].val;
+		if (!in)
+			continue;
+		while (in->contacts) {
+			struct cc_contact *c = in->contacts;
+			c->ended = true;
+			c->ncust = 0;
+			c->agent = NULL;
+			cc_contact_release(c);
+		}
+		for (struct cc_agent *a = in->agents, *next; a; a = next) {
+			next = a->next;
+			free_agent(a);
+		}
+		for (struct cc_queue *q = in->queues, *next; q; q = next) {
+			next = q->next;
+			free(q);
+		}
+		free(in);
+	}
+	cc_map_free(&cc__insts);
+	cc_map_free(&contacts);
+	cc_map_free(&flows);
+}

@@ -1,0 +1,242 @@
+/* The engine's writer: one thread with its own store connection stores
+ * contact records, flow logs and messages in the order the loop hands them
+ * over, sealing customer data on the way (the loop never waits for the
+ * disk). A message goes out to the participants only once it is stored,
+ * so what a participant has seen survives kill -9. Workers that must answer
+ * after a write wait for its ticket. */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cc/engine_int.h"
+#include "core/log.h"
+#include "core/pool.h"
+#include "sec/seal.h"
+
+enum job_kind { JOB_CONTACT, JOB_MESSAGE };
+
+struct pjob {
+	struct bw_job base;
+	enum job_kind kind;
+	unsigned long long ticket;
+	struct bw_contact rec;
+	char *customer_json;
+	struct bw_flow_log_entry *log;
+	size_t nlog;
+	struct bw_contact_message msg;
+	char *text;
+	size_t text_len;
+	char *frame;
+};
+
+/* Stored messages waiting for the loop to send them (oldest first). */
+struct relay {
+	struct relay *next;
+	char cid[48];
+	char *frame;
+};
+
+static struct bw_pool *writer;
+static char *path;
+static int dur;
+static unsigned long long submitted, stored;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+static void *writer_init(void *arg)
+{
+	(void)arg;
+	struct bw_store *s = NULL;
+	if (bw_store_open(&s, path, dur ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL) != BW_OK)
+		bw_log(BW_LOG_ERROR, "the engine's writer cannot open the store");
+	return s;
+}
+
+static void writer_fini(void *ctx)
+{
+	bw_store_close(ctx);
+}
+
+static struct relay *rhead, *rtail;
+
+static void relay_drain(void)
+{
+	pthread_mutex_lock(&mu);
+	struct relay *r = rhead;
+	rhead = rtail = NULL;
+	pthread_mutex_unlock(&mu);
+	while (r) {
+		struct relay *next = r->next;
+		cc_relay(r->cid, r->frame);
+		free(r);
+		r = next;
+	}
+}
+
+static const struct bw_loop_kick relay_kick = {relay_drain};
+
+/* Queues a frame for the loop; one kick per batch. */
+static void relay_push(struct relay *r)
+{
+	pthread_mutex_lock(&mu);
+	bool was_empty = !rhead;
+	if (rtail)
+		rtail->next = r;
+	else
+		rhead = r;
+	rtail = r;
+	pthread_mutex_unlock(&mu);
+	if (was_empty)
+		bw_loop_kick(&relay_kick);
+}
+
+static void wipe_free(char *s, size_t n)
+{
+	if (s) {
+		sodium_memzero(s, n);
+		free(s);
+	}
+}
+
+static bw_result store_contact(struct bw_store *s, struct pjob *j)
+{
+	bw_result r = BW_OK;
+	if (j->customer_json) {
+		size_t n = strlen(j->customer_json);
+		r = bw_seal(j->rec.instance_id, "contacts", j->rec.id, "customer",
+		            (const uint8_t *)j->customer_json, n, &j->rec.customer, &j->rec.customer_len);
+		wipe_free(j->customer_json, n);
+		j->customer_json = NULL;
+	}
+	if (r == BW_OK)
+		r = bw_store_contact_put(s, &j->rec, NULL);
+	if (r == BW_OK && j->nlog)
+		r = bw_store_flow_log_append(s, j->log, j->nlog);
+	bw_contact_clear(&j->rec);
+	free(j->log);
+	return r;
+}
+
+static bw_result store_message(struct bw_store *s, struct pjob *j)
+{
+	bw_result r = bw_seal(j->msg.instance_id, "contact_messages", j->msg.id, "content",
+	                      (const uint8_t *)j->text, j->text_len, &j->msg.content,
+	                      &j->msg.content_len);
+	wipe_free(j->text, j->text_len);
+	if (r == BW_OK)
+		r = bw_store_message_insert(s, &j->msg);
+	bw_contact_message_clear(&j->msg);
+	if (r == BW_OK && j->frame) {
+		struct relay *rl = calloc(1, sizeof(*rl));
+		if (rl) {
+			memcpy(rl->cid, j->msg.contact_id, sizeof(rl->cid));
+			rl->frame = j->frame;
+			j->frame = NULL;
+			relay_push(rl);
+		}
+	}
+	wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
+	return r;
+}
+
+static void job_run(struct bw_job *bj, void *ctx)
+{
+	struct pjob *j = (struct pjob *)bj;
+	struct bw_store *s = ctx;
+	bw_result r = BW_ERR;
+	if (s)
+		r = j->kind == JOB_CONTACT ? store_contact(s, j) : store_message(s, j);
+	if (r != BW_OK)
+		bw_log(BW_LOG_ERROR, "the engine could not store a contact write", "result",
+		       bw_result_code(r));
+	pthread_mutex_lock(&mu);
+	stored = j->ticket;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	free(j);
+}
+
+static unsigned long long submit(struct pjob *j)
+{
+	j->base.run = job_run;
+	j->ticket = ++submitted;
+	if (bw_pool_submit(writer, &j->base) != BW_OK) {
+		/* The queue is a million deep: this is a store that stopped. */
+		bw_log(BW_LOG_ERROR, "the engine's write queue is full; a write is lost");
+		job_run(&j->base, NULL);
+	}
+	return j->ticket;
+}
+
+unsigned long long cc_persist_contact(const struct bw_contact *rec, char *customer_json,
+                                      struct bw_flow_log_entry *log, size_t nlog)
+{
+	struct pjob *j = calloc(1, sizeof(*j));
+	if (!j) {
+		wipe_free(customer_json, customer_json ? strlen(customer_json) : 0);
+		free(log);
+		return submitted;
+	}
+	j->kind = JOB_CONTACT;
+	j->rec = *rec;
+	j->rec.customer = NULL;
+	j->rec.customer_len = 0;
+	j->customer_json = customer_json;
+	j->log = log;
+	j->nlog = nlog;
+	return submit(j);
+}
+
+unsigned long long cc_persist_message(const struct bw_contact_message *m, const char *text,
+                                      size_t n, char *frame)
+{
+	struct pjob *j = calloc(1, sizeof(*j));
+	char *t = j ? malloc(n + 1) : NULL;
+	if (!t) {
+		free(j);
+		free(frame);
+		return submitted;
+	}
+	memcpy(t, text, n);
+	t[n] = '\0';
+	j->kind = JOB_MESSAGE;
+	j->msg = *m;
+	j->msg.content = NULL;
+	j->text = t;
+	j->text_len = n;
+	j->frame = frame;
+	return submit(j);
+}
+
+void cc_persist_wait(unsigned long long ticket)
+{
+	pthread_mutex_lock(&mu);
+	while (stored < ticket)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+bw_result cc_persist_start(const char *db_path, int durability)
+{
+	path = strdup(db_path);
+	dur = durability;
+	if (!path)
+		return BW_NOMEM;
+	return bw_pool_start(&writer, "cc-writer", 1, 1000000, writer_init, writer_fini, NULL);
+}
+
+void cc_persist_stop(void)
+{
+	bw_pool_stop(writer);
+	writer = NULL;
+	/* The loop has stopped: what it did not send is dropped. */
+	for (struct relay *r = rhead, *next; r; r = next) {
+		next = r->next;
+		wipe_free(r->frame, strlen(r->frame));
+		free(r);
+	}
+	rhead = rtail = NULL;
+	free(path);
+	path = NULL;
+}
