@@ -103,8 +103,8 @@ void bw_api_agent_message(struct bw_ctx *c)
 	bw_result r = bw_cc_agent_message(c->who.instance_id, c->who.id, c->req->params[1], text, &v,
 	                                  &why);
 	if (r == BW_INVALID || r == BW_TOOBIG) {
-		bw_reply_error(c, r == BW_TOOBIG ? 413 : 400,
-		               r == BW_TOOBIG ? "PayloadTooLarge" : "InvalidParameter", why, "content");
+		/* A field too long is a bad parameter (413 is for the body's size). */
+		bw_reply_error(c, 400, "InvalidParameter", why, "content");
 		return;
 	}
 	reply(c, r, v, 201);

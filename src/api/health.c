@@ -1,7 +1,9 @@
 /* Liveness, readiness, and the Prometheus exposition (admin listener). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
+#include "cc/engine.h"
 #include "core/metrics.h"
 #include "store/store.h"
 
@@ -27,6 +29,18 @@ void bw_api_metrics(struct bw_ctx *c)
 	if (!text) {
 		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 		return;
+	}
+	/* Inline route: on the loop, where the engine's figures live. */
+	char *cc = bw_cc_metrics_text();
+	if (cc) {
+		size_t n = strlen(cc);
+		char *both = realloc(text, len + n + 1);
+		if (both) {
+			memcpy(both + len, cc, n + 1);
+			text = both;
+			len += n;
+		}
+		free(cc);
 	}
 	c->resp->status = 200;
 	c->resp->body = text;

@@ -46,6 +46,9 @@ static void update_on_loop(void *arg)
 		if (q)
 			memcpy(q, i->queues, i->nqueues * sizeof(*q));
 	}
+	/* The queues an agent serves show in the real-time figures at once. */
+	for (size_t k = 0; k < a->nqueues; k++)
+		(void)cc_queue_live(a->in, a->queues[k].queue_id, true);
 	if (strcmp(a->status, i->status) != 0)
 		cc_agent_set_status(a, i->status);
 	cc_route(a->in);

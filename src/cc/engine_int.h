@@ -125,6 +125,8 @@ void cc_flow_input(struct cc_contact *c, const char *text, size_t n);
 json_t *cc_contact_json(const struct cc_contact *c);
 
 /* route.c */
+/* The live state of a queue (made on first use: a contact or an agent). */
+struct cc_queue *cc_queue_live(struct cc_inst *in, const char *qid, bool create);
 int cc_queue_add(struct cc_contact *c, const char *qid);
 void cc_queue_remove(struct cc_contact *c);
 void cc_route(struct cc_inst *in);
@@ -156,6 +158,8 @@ unsigned long long cc_persist_contact(const struct bw_contact *rec, char *custom
 /* Stores a message, then calls relay(text) on the loop with the frame. */
 unsigned long long cc_persist_message(const struct bw_contact_message *m, const char *text,
                                       size_t n, char *frame);
+/* Writes a status the engine set into the user's row. */
+unsigned long long cc_persist_status(const char *iid, const char *uid, const char *status);
 /* Waits (on a worker) until the ticket is stored. */
 void cc_persist_wait(unsigned long long ticket);
 /* On the loop: a stored message's frame goes out. */

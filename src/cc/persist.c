@@ -5,6 +5,7 @@
  * so what a participant has seen survives kill -9. Workers that must answer
  * after a write wait for its ticket. */
 #include <pthread.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "core/pool.h"
 #include "sec/seal.h"
 
-enum job_kind { JOB_CONTACT, JOB_MESSAGE };
+enum job_kind { JOB_CONTACT, JOB_MESSAGE, JOB_STATUS };
 
 struct pjob {
 	struct bw_job base;
@@ -28,6 +29,7 @@ struct pjob {
 	char *text;
 	size_t text_len;
 	char *frame;
+	char uid[48], status[40];
 };
 
 /* Stored messages waiting for the loop to send them (oldest first). */
@@ -140,13 +142,28 @@ static bw_result store_message(struct bw_store *s, struct pjob *j)
 	return r;
 }
 
+/* A status the engine set (Missed): the user's row says it too. */
+static bw_result store_status(struct bw_store *s, struct pjob *j)
+{
+	struct bw_user u = {0};
+	bw_result r = bw_store_user_get(s, j->rec.instance_id, j->uid, &u);
+	if (r == BW_OK) {
+		snprintf(u.status, sizeof(u.status), "%s", j->status);
+		r = bw_store_user_update(s, &u, NULL, 0);
+	}
+	bw_user_clear(&u);
+	return r;
+}
+
 static void job_run(struct bw_job *bj, void *ctx)
 {
 	struct pjob *j = (struct pjob *)bj;
 	struct bw_store *s = ctx;
 	bw_result r = BW_ERR;
 	if (s)
-		r = j->kind == JOB_CONTACT ? store_contact(s, j) : store_message(s, j);
+		r = j->kind == JOB_CONTACT   ? store_contact(s, j)
+		    : j->kind == JOB_MESSAGE ? store_message(s, j)
+		                             : store_status(s, j);
 	if (r != BW_OK)
 		bw_log(BW_LOG_ERROR, "the engine could not store a contact write", "result",
 		       bw_result_code(r));
@@ -206,6 +223,18 @@ unsigned long long cc_persist_message(const struct bw_contact_message *m, const 
 	j->text = t;
 	j->text_len = n;
 	j->frame = frame;
+	return submit(j);
+}
+
+unsigned long long cc_persist_status(const char *iid, const char *uid, const char *status)
+{
+	struct pjob *j = calloc(1, sizeof(*j));
+	if (!j)
+		return submitted;
+	j->kind = JOB_STATUS;
+	snprintf(j->rec.instance_id, sizeof(j->rec.instance_id), "%s", iid);
+	snprintf(j->uid, sizeof(j->uid), "%s", uid);
+	snprintf(j->status, sizeof(j->status), "%s", status);
 	return submit(j);
 }
 

@@ -9,7 +9,7 @@
 #include "cc/engine_int.h"
 #include "core/ids.h"
 
-static struct cc_queue *queue_live(struct cc_inst *in, const char *qid, bool create)
+struct cc_queue *cc_queue_live(struct cc_inst *in, const char *qid, bool create)
 {
 	for (struct cc_queue *q = in->queues; q; q = q->next)
 		if (!strcmp(q->id, qid))
@@ -31,7 +31,7 @@ int cc_queue_add(struct cc_contact *c, const char *qid)
 	for (size_t i = 0; i < c->nqsnaps; i++)
 		if (!strcmp(c->qsnaps[i].id, qid))
 			snap = &c->qsnaps[i];
-	struct cc_queue *q = snap ? queue_live(c->in, qid, true) : NULL;
+	struct cc_queue *q = snap ? cc_queue_live(c->in, qid, true) : NULL;
 	if (!q)
 		return -2;
 	q->max_contacts = snap->max_contacts;
@@ -145,7 +145,7 @@ static struct cc_contact *best_for(struct cc_agent *a, long long now_ms, bool ho
 	int bestp = 0;
 	for (size_t i = 0; i < a->nqueues; i++) {
 		const struct bw_rp_queue *rq = &a->queues[i];
-		struct cc_queue *q = queue_live(a->in, rq->queue_id, false);
+		struct cc_queue *q = cc_queue_live(a->in, rq->queue_id, false);
 		if (!q || !q->count || (best && rq->priority > bestp))
 			continue;
 		for (struct cc_contact *c = q->head; c; c = c->qnext) {
@@ -246,6 +246,7 @@ void cc_offer_expired(struct cc_contact *c)
 	cc_agent_send_json(a, json_pack("{s:s, s:s}", "type", "offer_missed", "contact_id",
 	                                c->rec.id));
 	cc_agent_set_status(a, "Missed");
+	(void)cc_persist_status(a->in->id, a->uid, "Missed");
 	(void)cc_contact_save(c);
 	cc_route(c->in);
 }
