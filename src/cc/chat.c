@@ -178,7 +178,8 @@ static void on_close(struct bw_ws *ws)
 			c->cust[i] = c->cust[--c->ncust];
 			break;
 		}
-	cc_contact_release(c);
+	/* Not released here: a socket can close inside a send to it, while the
+	 * engine is still working on the contact. The tick frees it. */
 }
 
 static void on_message(struct bw_ws *ws, const char *text, size_t len)

@@ -406,6 +406,13 @@ json_t *cc_contact_json(const struct cc_contact *c)
 
 static void tick_contact(struct cc_contact *c, double now)
 {
+	if (c->ended) {
+		if (c->acw && now >= c->acw_deadline)
+			(void)cc_agent_release(c->agent, c);
+		else
+			cc_contact_release(c); /* once its last socket has closed */
+		return;
+	}
 	if (c->waiting_input && now >= c->input_deadline) {
 		input_timeout(c);
 		return;
