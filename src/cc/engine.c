@@ -129,7 +129,8 @@ unsigned long long cc_contact_end(struct cc_contact *c, const char *reason)
 		cc_offer_withdraw(c);
 	else if (c->queue)
 		cc_queue_remove(c);
-	snprintf(c->rec.state, sizeof(c->rec.state), "ENDED");
+	/* With an agent, the record says AFTER_CONTACT_WORK until it is cleared. */
+	snprintf(c->rec.state, sizeof(c->rec.state), "%s", c->agent ? "AFTER_CONTACT_WORK" : "ENDED");
 	snprintf(c->rec.disconnect_reason, sizeof(c->rec.disconnect_reason), "%s", reason);
 	c->rec.disconnected_at = cc_now_ms();
 	if (c->agent) {

@@ -177,13 +177,13 @@ static void job_run(struct bw_job *bj, void *ctx)
 static unsigned long long submit(struct pjob *j)
 {
 	j->base.run = job_run;
-	j->ticket = ++submitted;
+	unsigned long long t = j->ticket = ++submitted; /* j is the writer's once submitted */
 	if (bw_pool_submit(writer, &j->base) != BW_OK) {
 		/* The queue is a million deep: this is a store that stopped. */
 		bw_log(BW_LOG_ERROR, "the engine's write queue is full; a write is lost");
 		job_run(&j->base, NULL);
 	}
-	return j->ticket;
+	return t;
 }
 
 unsigned long long cc_persist_contact(const struct bw_contact *rec, char *customer_json,

@@ -263,6 +263,7 @@ bool cc_agent_release(struct cc_agent *a, struct cc_contact *c)
 	c->agent = NULL;
 	c->acw = false;
 	c->rec.acw_ended_at = cc_now_ms();
+	snprintf(c->rec.state, sizeof(c->rec.state), "ENDED");
 	a->idle_since = cc_now();
 	cc_agent_send_json(a, json_pack("{s:s, s:s, s:s}", "type", "contact", "contact_id",
 	                                c->rec.id, "state", "ENDED"));
