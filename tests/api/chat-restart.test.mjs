@@ -49,7 +49,7 @@ async function scenario(signal) {
     await takeOffer(d, ctx.iid, a1, acw.cid);
     acw.sock.send({ type: 'end' });
     await a1.stream.next(isContactState(acw.cid, 'AFTER_CONTACT_WORK'));
-    await waitContact(d, ctx.admin, ctx.iid, acw.cid, (x) => x.disconnect_reason === 'CUSTOMER_DISCONNECT', 'the ACW record');
+    await waitContact(d, ctx.admin, ctx.iid, acw.cid, (x) => x.state === 'AFTER_CONTACT_WORK' && x.disconnect_reason === 'CUSTOMER_DISCONNECT', 'the ACW record');
 
     // Live contacts: connected, queued behind it (CHAT=2: ACW holds the other slot), and one never opened.
     const connected = await queuedCustomer(d, ctx);

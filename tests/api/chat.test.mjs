@@ -162,6 +162,9 @@ describe('a whole chat', () => {
       const ended = await sock.next(isEvent('ended'), { what: 'the ended event' });
       assert.equal(ended.reason, 'CUSTOMER_DISCONNECT', JSON.stringify(ended));
       await a1.stream.next(isContactState(cid, 'AFTER_CONTACT_WORK'), { what: 'AFTER_CONTACT_WORK on the agent stream' });
+      const inAcw = await waitContact(d, ctx.admin, ctx.iid, cid, (x) => x.disconnect_reason !== null, 'the disconnected record');
+      assert.equal(inAcw.state, 'AFTER_CONTACT_WORK', JSON.stringify(inAcw));
+      assert.equal(inAcw.after_contact_work_end_timestamp, null, JSON.stringify(inAcw));
       const clear = await agentPost(d, ctx.iid, a1, cid, 'end');
       assert.equal(clear.status, 200, `clearing after-contact work: ${show(clear)}`);
 
