@@ -1,0 +1,89 @@
+/* Fraud and abuse protection (C10): the in-memory side. A deny list (exact
+ * identifiers and IP ranges, with expiry) and sliding-window limiters per
+ * identifier, owned by the loop thread (no locks; one instance of each per
+ * process, keyed by instance id). Persistence is the caller's: it loads
+ * what the store holds at start and stores what it changes. */
+#ifndef BW_FRAUD_H
+#define BW_FRAUD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/result.h"
+
+/* What is counted and deny-listed. A chat's endpoint is its client address:
+ * an IPv4 address, or the /64 of an IPv6 one. */
+enum bw_fraud_kind {
+	BW_FRAUD_ADDRESS = 0, /* deny entries: an address or a CIDR range */
+	BW_FRAUD_NUMBER,      /* E.164 */
+	BW_FRAUD_EMAIL,       /* lower-cased */
+	BW_FRAUD_KINDS
+};
+/* "IP" | "NUMBER" | "EMAIL" (deny-list types) → kind, -1 otherwise. */
+int bw_fraud_kind_parse(const char *s);
+const char *bw_fraud_kind_name(enum bw_fraud_kind k); /* "IP", "NUMBER", "EMAIL" */
+
+/* The key an identifier is counted under: ADDRESS values are normalized (an
+ * IPv6 address → "2001:db8:1:2::/64", IPv4 as is); EMAIL lower-cased;
+ * NUMBER as given (already E.164). -1 when the value is not of the kind. */
+int bw_fraud_key(enum bw_fraud_kind k, const char *value, char *out, size_t outsz);
+
+/* ---- deny list ---- */
+
+struct bw_fraud_deny {
+	char id[48];
+	char instance_id[48];
+	enum bw_fraud_kind kind;
+	char value[256];     /* ADDRESS: "203.0.113.9", "203.0.113.0/24", "2001:db8::/64" */
+	long long expires_ms; /* 0: never */
+};
+
+/* Checks a value: ADDRESS must be an address or a CIDR (prefix within the
+ * family's bits, no host bits set); NUMBER "+" and 8..15 digits; EMAIL one
+ * '@' with text on both sides, ≤ 254 bytes. Normalizes into out. NULL when
+ * fine, else a static reason. */
+const char *bw_fraud_deny_value(enum bw_fraud_kind k, const char *value, char *out,
+                                size_t outsz);
+
+struct bw_fraud_denylist;
+struct bw_fraud_denylist *bw_fraud_denylist_new(void);
+void bw_fraud_denylist_free(struct bw_fraud_denylist *d);
+/* Adds or replaces (by id). */
+BW_MUST_USE bw_result bw_fraud_denylist_put(struct bw_fraud_denylist *d,
+                                            const struct bw_fraud_deny *e);
+void bw_fraud_denylist_del(struct bw_fraud_denylist *d, const char *instance_id, const char *id);
+/* Does an unexpired entry of the instance match? ADDRESS values are single
+ * addresses (v4 or v6) matched against exact entries and ranges; the
+ * matching entry's id goes to match_id when not NULL. */
+bool bw_fraud_denied(const struct bw_fraud_denylist *d, const char *instance_id,
+                     enum bw_fraud_kind k, const char *value, long long now_ms, char *match_id,
+                     size_t idsz);
+/* Drops expired entries (the caller runs it now and then). */
+void bw_fraud_denylist_sweep(struct bw_fraud_denylist *d, long long now_ms);
+
+/* ---- sliding windows ---- */
+
+struct bw_fraud_rule {
+	enum bw_fraud_kind kind;
+	int limit;     /* contacts allowed per window, 1..10000 */
+	int window_s;  /* 1..86400 */
+	int deny_s;    /* how long a key past the limit is deny-listed, 0..2592000 */
+};
+
+struct bw_fraud_windows;
+struct bw_fraud_windows *bw_fraud_windows_new(void);
+void bw_fraud_windows_free(struct bw_fraud_windows *w);
+/* Would one more contact under key pass the rule at now? Exact: the key
+ * keeps the times of its last `limit` contacts. */
+bool bw_fraud_would_pass(const struct bw_fraud_windows *w, const char *instance_id,
+                         const struct bw_fraud_rule *r, const char *key, long long now_ms);
+/* Counts a contact at `at_ms` (also used to reload history at start). */
+BW_MUST_USE bw_result bw_fraud_count(struct bw_fraud_windows *w, const char *instance_id,
+                                     const struct bw_fraud_rule *r, const char *key,
+                                     long long at_ms);
+/* Drops keys whose newest contact is older than max_window_s. */
+void bw_fraud_windows_sweep(struct bw_fraud_windows *w, long long now_ms, int max_window_s);
+size_t bw_fraud_windows_keys(const struct bw_fraud_windows *w);
+
+#endif
