@@ -10,7 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/result.h"
+
+struct bw_store;
 
 /* What is counted and deny-listed. A chat's endpoint is its client address:
  * an IPv4 address, or the /64 of an IPv6 one. */
@@ -85,5 +89,67 @@ BW_MUST_USE bw_result bw_fraud_count(struct bw_fraud_windows *w, const char *ins
 /* Drops keys whose newest contact is older than max_window_s. */
 void bw_fraud_windows_sweep(struct bw_fraud_windows *w, long long now_ms, int max_window_s);
 size_t bw_fraud_windows_keys(const struct bw_fraud_windows *w);
+
+/* ---- an instance's contact filter (src/fraud/filter.c) ---- */
+
+struct bw_fraud_filter {
+	bool enabled, dry_run;
+	size_t nrules;
+	struct bw_fraud_rule rules[BW_FRAUD_KINDS]; /* at most one per kind */
+};
+/* The defaults of API.md: ADDRESS 20/600 s, NUMBER 5/3600 s, EMAIL 10/3600 s,
+ * each deny-listing for 3600 s; enabled, not dry run. */
+void bw_fraud_filter_defaults(struct bw_fraud_filter *f);
+/* From the stored JSON text (docs/api.md shape); the defaults for NULL or
+ * text that does not parse. */
+void bw_fraud_filter_parse(const char *json_text, struct bw_fraud_filter *f);
+/* The JSON object of docs/api.md (new reference). */
+json_t *bw_fraud_filter_json(const struct bw_fraud_filter *f);
+/* "ADDRESS" | "NUMBER" | "EMAIL" (rule identifiers) */
+const char *bw_fraud_rule_name(enum bw_fraud_kind k);
+int bw_fraud_rule_parse(const char *s);
+
+/* ---- the loop side (src/fraud/guard.c): one deny list, one set of windows ---- */
+
+struct bw_fraud_id {
+	enum bw_fraud_kind kind;
+	char value[256]; /* ADDRESS: the client address as text; NUMBER E.164; EMAIL */
+};
+
+struct bw_fraud_verdict {
+	bool blocked;          /* refuse with 403 ContactBlocked */
+	bool by_deny_list;     /* an entry matched (nothing new is listed) */
+	bool would_block;      /* dry run: it would have been refused */
+	enum bw_fraud_kind kind; /* the identifier that tripped */
+	struct bw_fraud_deny listed; /* blocked by a rule: the AUTOMATIC entry made
+	                                (id set; the caller stores it) */
+	size_t ncounted;         /* accepted: the windows counted these keys ... */
+	char counted[BW_FRAUD_KINDS][72];
+	enum bw_fraud_kind counted_kind[BW_FRAUD_KINDS];
+};
+
+/* Start: loads unexpired deny entries and recent history from the store
+ * (the caller's connection, on the loop thread before it runs). */
+BW_MUST_USE bw_result bw_guard_start(struct bw_store *s, long long now_ms,
+                                     int rate_limit, int rate_window_s);
+void bw_guard_stop(void);
+/* From a worker: the deny-list check for one identifier (the public
+ * checks' first step), and the per-address request throttle counted at the
+ * same time. *retry_after_s > 0 when throttled. */
+void bw_guard_public(const char *iid, const char *address, bool *denied, int *retry_after_s);
+/* From a worker: deny list, then the filter's windows, for a new contact's
+ * identifiers; counts them when accepted (see the verdict). */
+void bw_guard_contact(const char *iid, const struct bw_fraud_filter *f,
+                      const struct bw_fraud_id *ids, size_t nids, struct bw_fraud_verdict *v);
+/* From a worker after a deny-list write. */
+void bw_guard_deny_put(const struct bw_fraud_deny *e);
+void bw_guard_deny_del(const char *iid, const char *id);
+/* On the loop (the flow block): does the deny list hold any of these? */
+bool bw_guard_denied_any(const char *iid, const struct bw_fraud_id *ids, size_t nids);
+/* Prometheus lines (loop thread); malloc'd. */
+char *bw_guard_metrics_text(void);
+/* The key a window counts an identifier under, hashed so that neither the
+ * windows nor the stored history hold the raw value: 32 hex characters. */
+int bw_guard_key(const char *iid, enum bw_fraud_kind k, const char *value, char out[33]);
 
 #endif

@@ -414,6 +414,69 @@ BW_MUST_USE bw_result bw_store_flow_log_list(struct bw_store *s, const char *iid
                                              size_t *n);
 /* ---- end contacts ---- */
 
+/* ---- fraud (0006) ---- */
+
+struct bw_deny_row {
+	char id[48];
+	char instance_id[48];
+	char type[12];   /* IP, NUMBER, EMAIL */
+	char value[256]; /* normalized (bw_fraud_deny_value) */
+	char reason[520];
+	char source[12]; /* MANUAL, AUTOMATIC */
+	long long expires_at; /* ms, 0: never */
+	long long created_at; /* ms */
+};
+
+struct bw_deny_filter {
+	const char *instance_id;
+	const char *type, *source; /* NULL = any */
+	const char *after;         /* id paging */
+};
+
+/* BW_CONFLICT on a repeated (instance, type, value); an expired entry of
+ * the same (type, value) is replaced. */
+BW_MUST_USE bw_result bw_store_deny_insert(struct bw_store *s, const struct bw_deny_row *d);
+/* All rows or none (one transaction); BW_CONFLICT names nothing. */
+BW_MUST_USE bw_result bw_store_deny_insert_many(struct bw_store *s, const struct bw_deny_row *d,
+                                                size_t n);
+BW_MUST_USE bw_result bw_store_deny_get(struct bw_store *s, const char *iid, const char *id,
+                                        struct bw_deny_row *out);
+BW_MUST_USE bw_result bw_store_deny_list(struct bw_store *s, const struct bw_deny_filter *f,
+                                         struct bw_deny_row *out, size_t max, size_t *n);
+/* Writes reason and expires_at. */
+BW_MUST_USE bw_result bw_store_deny_update(struct bw_store *s, const struct bw_deny_row *d);
+BW_MUST_USE bw_result bw_store_deny_delete(struct bw_store *s, const char *iid, const char *id);
+/* Every unexpired row of every instance (start-up), in id order. */
+typedef int(bw_deny_cb)(const struct bw_deny_row *d, void *arg);
+BW_MUST_USE bw_result bw_store_deny_scan(struct bw_store *s, long long now_ms, bw_deny_cb *cb,
+                                         void *arg);
+BW_MUST_USE bw_result bw_store_deny_purge(struct bw_store *s, long long now_ms);
+
+/* Contact history: one row per identifier of an accepted contact, keyed by
+ * the hashed key (bw_guard_key), never the raw value. */
+struct bw_history_row {
+	char instance_id[48];
+	int kind;      /* enum bw_fraud_kind */
+	char key[33];  /* 32 hex */
+	long long at;  /* ms */
+};
+BW_MUST_USE bw_result bw_store_history_add(struct bw_store *s, const struct bw_history_row *h,
+                                           size_t n);
+typedef int(bw_history_cb)(const struct bw_history_row *h, void *arg);
+/* Rows with at >= since_ms, oldest first. */
+BW_MUST_USE bw_result bw_store_history_scan(struct bw_store *s, long long since_ms,
+                                            bw_history_cb *cb, void *arg);
+BW_MUST_USE bw_result bw_store_history_purge(struct bw_store *s, long long before_ms);
+
+/* The contact filter's JSON text of an instance (docs/api.md shape);
+ * BW_NOTFOUND when never set (the defaults apply). */
+BW_MUST_USE bw_result bw_store_filter_get(struct bw_store *s, const char *iid, char **json);
+BW_MUST_USE bw_result bw_store_filter_put(struct bw_store *s, const char *iid, const char *json);
+/* Every instance's filter (start-up). */
+typedef int(bw_filter_cb)(const char *iid, const char *json, void *arg);
+BW_MUST_USE bw_result bw_store_filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg);
+/* ---- end fraud ---- */
+
 /* ---- audit (0002) ---- */
 
 struct bw_audit_event {
