@@ -422,4 +422,20 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.flow_log_append = bw_sq__flow_log_append,
 	.flow_log_list = bw_sq__flow_log_list,
 	/* end contacts */
+	/* fraud */
+	.deny_insert = bw_sq__deny_insert,
+	.deny_insert_many = bw_sq__deny_insert_many,
+	.deny_get = bw_sq__deny_get,
+	.deny_list = bw_sq__deny_list,
+	.deny_update = bw_sq__deny_update,
+	.deny_delete = bw_sq__deny_delete,
+	.deny_scan = bw_sq__deny_scan,
+	.deny_purge = bw_sq__deny_purge,
+	.history_add = bw_sq__history_add,
+	.history_scan = bw_sq__history_scan,
+	.history_purge = bw_sq__history_purge,
+	.filter_get = bw_sq__filter_get,
+	.filter_put = bw_sq__filter_put,
+	.filter_scan = bw_sq__filter_scan,
+	/* end fraud */
 };

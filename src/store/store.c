@@ -681,6 +681,109 @@ void bw_contact_message_clear(struct bw_contact_message *m)
 }
 /* end contacts */
 
+/* fraud */
+bw_result bw_store_deny_insert(struct bw_store *s, const struct bw_deny_row *d)
+{
+	bw_result r = s->ops->deny_insert(s, d);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_deny_insert_many(struct bw_store *s, const struct bw_deny_row *d, size_t n)
+{
+	bw_result r = s->ops->deny_insert_many(s, d, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_deny_get(struct bw_store *s, const char *iid, const char *id,
+                            struct bw_deny_row *out)
+{
+	bw_result r = s->ops->deny_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_deny_list(struct bw_store *s, const struct bw_deny_filter *f,
+                             struct bw_deny_row *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->deny_list(s, f, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_deny_update(struct bw_store *s, const struct bw_deny_row *d)
+{
+	bw_result r = s->ops->deny_update(s, d);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_deny_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->deny_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_deny_scan(struct bw_store *s, long long now_ms, bw_deny_cb *cb, void *arg)
+{
+	bw_result r = s->ops->deny_scan(s, now_ms, cb, arg);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_deny_purge(struct bw_store *s, long long now_ms)
+{
+	bw_result r = s->ops->deny_purge(s, now_ms);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_history_add(struct bw_store *s, const struct bw_history_row *h, size_t n)
+{
+	bw_result r = s->ops->history_add(s, h, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_history_scan(struct bw_store *s, long long since_ms, bw_history_cb *cb,
+                               void *arg)
+{
+	bw_result r = s->ops->history_scan(s, since_ms, cb, arg);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_history_purge(struct bw_store *s, long long before_ms)
+{
+	bw_result r = s->ops->history_purge(s, before_ms);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_filter_get(struct bw_store *s, const char *iid, char **json)
+{
+	bw_result r = s->ops->filter_get(s, iid, json);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_filter_put(struct bw_store *s, const char *iid, const char *json)
+{
+	bw_result r = s->ops->filter_put(s, iid, json);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg)
+{
+	bw_result r = s->ops->filter_scan(s, cb, arg);
+	s->ops->release(s);
+	return r;
+}
+/* end fraud */
+
 bw_result bw_store_session_mfa_done(struct bw_store *s, const char *iid, const char *id)
 {
 	bw_result r = s->ops->session_mfa_done(s, iid, id);

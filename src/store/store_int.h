@@ -149,6 +149,25 @@ struct bw_store_ops {
 	                           long long after, struct bw_flow_log_entry *out, size_t max,
 	                           size_t *n);
 	/* end contacts */
+	/* fraud */
+	bw_result (*deny_insert)(struct bw_store *s, const struct bw_deny_row *d);
+	bw_result (*deny_insert_many)(struct bw_store *s, const struct bw_deny_row *d, size_t n);
+	bw_result (*deny_get)(struct bw_store *s, const char *iid, const char *id,
+	                      struct bw_deny_row *out);
+	bw_result (*deny_list)(struct bw_store *s, const struct bw_deny_filter *f,
+	                       struct bw_deny_row *out, size_t max, size_t *n);
+	bw_result (*deny_update)(struct bw_store *s, const struct bw_deny_row *d);
+	bw_result (*deny_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*deny_scan)(struct bw_store *s, long long now_ms, bw_deny_cb *cb, void *arg);
+	bw_result (*deny_purge)(struct bw_store *s, long long now_ms);
+	bw_result (*history_add)(struct bw_store *s, const struct bw_history_row *h, size_t n);
+	bw_result (*history_scan)(struct bw_store *s, long long since_ms, bw_history_cb *cb,
+	                          void *arg);
+	bw_result (*history_purge)(struct bw_store *s, long long before_ms);
+	bw_result (*filter_get)(struct bw_store *s, const char *iid, char **json);
+	bw_result (*filter_put)(struct bw_store *s, const char *iid, const char *json);
+	bw_result (*filter_scan)(struct bw_store *s, bw_filter_cb *cb, void *arg);
+	/* end fraud */
 };
 
 /* Every handle starts with its ops pointer. */
