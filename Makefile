@@ -57,6 +57,7 @@ test: build checksrc unit api fuzz-smoke
 bench: build
 	@bash bench/http/run.sh $(BUILD)/bulwark
 	@bash bench/identity/run.sh $(BUILD)
+	@bash bench/chat/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
