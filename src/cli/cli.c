@@ -13,6 +13,8 @@ static const struct bw_cli_resource *const resources[] = {
     &bw_cli_user_res,
     &bw_cli_profile_res,
     &bw_cli_audit_res,
+    &bw_cli_deny_list_res,      /* fraud */
+    &bw_cli_contact_filter_res, /* fraud */
     NULL,
 };
 
@@ -49,7 +51,7 @@ bool bw_cli_handles(const char *name)
 void bw_cli_usage(FILE *f)
 {
 	for (size_t i = 0; resources[i]; i++)
-		fprintf(f, "  %-13s%s\n", resources[i]->name, resources[i]->summary);
+		fprintf(f, "  %-16s%s\n", resources[i]->name, resources[i]->summary);
 }
 
 static void resource_usage(const struct bw_cli_resource *r, FILE *f)

@@ -149,6 +149,32 @@ int bw_cli__show_done(const struct bw_cli *c, int rc, json_t *o, const char *wha
 	return rc;
 }
 
+/* The itemized errors some refusals carry, {"line"|"path", "message"}
+ * (a CSV import, a flow), next to "error" or inside it. */
+static void print_details(json_t *body)
+{
+	json_t *errs = json_object_get(body, "errors"), *e;
+	size_t i;
+	if (!json_is_array(errs))
+		errs = json_object_get(json_object_get(body, "error"), "errors");
+	json_array_foreach(errs, i, e)
+	{
+		char where[128], m[512];
+		json_t *line = json_object_get(e, "line");
+		const char *path = json_string_value(json_object_get(e, "path"));
+		const char *msg = json_string_value(json_object_get(e, "message"));
+		if (json_is_integer(line))
+			snprintf(where, sizeof(where), "line %" JSON_INTEGER_FORMAT ": ",
+			         json_integer_value(line));
+		else
+			snprintf(where, sizeof(where), "%s%s", path ? path : "", path ? ": " : "");
+		snprintf(m, sizeof(m), "%s", msg ? msg : "?");
+		clean(where);
+		clean(m);
+		fprintf(stderr, "bulwark:   %s%s\n", where, m);
+	}
+}
+
 void bw_cli__print_error(const struct bw_cli_resp *r)
 {
 	json_t *body = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
@@ -172,5 +198,6 @@ void bw_cli__print_error(const struct bw_cli_resp *r)
 	}
 	if (r->retry_after > 0)
 		fprintf(stderr, "bulwark: retry after %ld s\n", r->retry_after);
+	print_details(body);
 	json_decref(body);
 }
