@@ -36,8 +36,10 @@ void *cc_map_get(const struct cc_map *m, const char *key)
 
 static int grow(struct cc_map *m)
 {
-	size_t cap = m->cap ? m->cap * 2 : 64;
-	while (m->n * 2 >= cap)
+	/* Sized by the live keys: the rehash drops tombstones, so a table full
+	 * of them (ids that came and went) is rebuilt at its size, not doubled. */
+	size_t cap = m->cap ? m->cap : 64;
+	while ((m->n + 1) * 2 >= cap)
 		cap *= 2;
 	struct cc_map_slot *old = m->slots, *ns = calloc(cap, sizeof(*ns));
 	if (!ns)
