@@ -60,13 +60,25 @@ const struct bw_block_type bw_block_update_contact_attributes = {
 	.run = uca_run,
 };
 
+/* A decimal number: [+-]digits[.digits], at most 32 characters (strtod
+ * alone would take "nan", "inf", hex and leading spaces). */
 static bool number_ok(const char *s)
 {
-	char *end;
-	if (!s[0] || strlen(s) > 32)
+	size_t n = strlen(s), i = 0, digits = 0;
+	if (!n || n > 32)
 		return false;
-	(void)strtod(s, &end);
-	return *end == '\0';
+	if (s[i] == '+' || s[i] == '-')
+		i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (i < n && s[i] == '.') {
+		size_t frac = 0;
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			frac++;
+		if (!frac)
+			return false;
+	}
+	return digits && i == n;
 }
 
 static int cmp_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
