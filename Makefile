@@ -58,6 +58,7 @@ bench: build
 	@bash bench/http/run.sh $(BUILD)/bulwark
 	@bash bench/identity/run.sh $(BUILD)
 	@bash bench/chat/run.sh $(BUILD)
+	@bash bench/fraud/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

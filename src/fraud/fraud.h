@@ -26,11 +26,16 @@ enum bw_fraud_kind {
 };
 /* "IP" | "NUMBER" | "EMAIL" (deny-list types) → kind, -1 otherwise. */
 int bw_fraud_kind_parse(const char *s);
-const char *bw_fraud_kind_name(enum bw_fraud_kind k); /* "IP", "NUMBER", "EMAIL" */
+const char *bw_fraud_kind_name(enum bw_fraud_kind k); /* "IP", "NUMBER", "EMAIL"; else NULL */
 
 /* The key an identifier is counted under: ADDRESS values are normalized (an
  * IPv6 address → "2001:db8:1:2::/64", IPv4 as is); EMAIL lower-cased;
- * NUMBER as given (already E.164). -1 when the value is not of the kind. */
+ * NUMBER as given (already E.164). -1 when the value is not of the kind
+ * (or out is too small), else 0. An IPv4-mapped IPv6 address
+ * (::ffff:203.0.113.9, what a dual-stack socket reports) is its IPv4
+ * address: by its /64 every IPv4 client would share the key "::/64". A key
+ * given back (an IPv6 /64) is its own key; every key is a valid deny value
+ * that bw_fraud_deny_value leaves as it is. */
 int bw_fraud_key(enum bw_fraud_kind k, const char *value, char *out, size_t outsz);
 
 /* ---- deny list ---- */
@@ -44,9 +49,14 @@ struct bw_fraud_deny {
 };
 
 /* Checks a value: ADDRESS must be an address or a CIDR (prefix within the
- * family's bits, no host bits set); NUMBER "+" and 8..15 digits; EMAIL one
- * '@' with text on both sides, ≤ 254 bytes. Normalizes into out. NULL when
- * fine, else a static reason. */
+ * family's bits, no host bits set); NUMBER "+" and 8..15 digits, the first
+ * not 0; EMAIL one '@' with text on both sides, ≤ 254 bytes, no spaces or
+ * control bytes. Normalizes into out: ADDRESS in RFC 5952 form (lower
+ * case, the longest zero run as "::", never a dotted IPv4 tail), a /32 or
+ * /128 as the bare address, IPv4-mapped addresses and ranges (/96 and
+ * longer inside ::ffff:0:0/96) as IPv4; EMAIL lower-cased (ASCII). A
+ * normalized value normalizes to itself. NULL when fine, else a static
+ * reason. */
 const char *bw_fraud_deny_value(enum bw_fraud_kind k, const char *value, char *out,
                                 size_t outsz);
 
@@ -59,12 +69,20 @@ BW_MUST_USE bw_result bw_fraud_denylist_put(struct bw_fraud_denylist *d,
 void bw_fraud_denylist_del(struct bw_fraud_denylist *d, const char *instance_id, const char *id);
 /* Does an unexpired entry of the instance match? ADDRESS values are single
  * addresses (v4 or v6) matched against exact entries and ranges; the
- * matching entry's id goes to match_id when not NULL. */
+ * matching entry's id goes to match_id when not NULL (the most specific
+ * range when several match). An entry stops matching at expires_ms (it
+ * matches while now_ms < expires_ms). An ADDRESS value may also be a range
+ * (a window key, "2001:db8:1:2::/64"): entries that hold all of it match.
+ * IPv4-mapped IPv6 addresses are IPv4; an IPv6 range shorter than /96
+ * (::/0) does not match IPv4 clients. Costs at most one probe per prefix
+ * length the instance's address entries use, usually one or two. */
 bool bw_fraud_denied(const struct bw_fraud_denylist *d, const char *instance_id,
                      enum bw_fraud_kind k, const char *value, long long now_ms, char *match_id,
                      size_t idsz);
 /* Drops expired entries (the caller runs it now and then). */
 void bw_fraud_denylist_sweep(struct bw_fraud_denylist *d, long long now_ms);
+/* Entries held, expired ones not yet swept included. */
+size_t bw_fraud_denylist_size(const struct bw_fraud_denylist *d);
 
 /* ---- sliding windows ---- */
 
@@ -79,16 +97,33 @@ struct bw_fraud_windows;
 struct bw_fraud_windows *bw_fraud_windows_new(void);
 void bw_fraud_windows_free(struct bw_fraud_windows *w);
 /* Would one more contact under key pass the rule at now? Exact: the key
- * keeps the times of its last `limit` contacts. */
+ * keeps the times of its last `limit` contacts within the window, and one
+ * more passes while fewer than `limit` of them are later than now -
+ * window_s (a contact at t leaves the window at t + window_s). Times only
+ * move forward for would_pass. A rule out of bounds (here limit
+ * 1..1,000,000, which the public throttle's setting allows; window_s
+ * 1..86400), an instance id over 47 bytes or a key that is empty or over
+ * 255 bytes never passes. Memory follows a key's contacts in its window,
+ * not its limit. */
 bool bw_fraud_would_pass(const struct bw_fraud_windows *w, const char *instance_id,
                          const struct bw_fraud_rule *r, const char *key, long long now_ms);
-/* Counts a contact at `at_ms` (also used to reload history at start). */
+/* Counts a contact at `at_ms` (also used to reload history at start, in
+ * any order: the newest `limit` times are kept). BW_INVALID as above. When
+ * a key's limit changes, its newest times are kept; when a rule's limit or
+ * window is raised, contacts the old rule had already let go of (past its
+ * limit or its window) are not counted again. */
 BW_MUST_USE bw_result bw_fraud_count(struct bw_fraud_windows *w, const char *instance_id,
                                      const struct bw_fraud_rule *r, const char *key,
                                      long long at_ms);
-/* Drops keys whose newest contact is older than max_window_s. */
+/* Drops keys whose newest contact is older than max_window_s (at or before
+ * now - max_window_s: it has left every window that long or shorter). */
 void bw_fraud_windows_sweep(struct bw_fraud_windows *w, long long now_ms, int max_window_s);
+/* Milliseconds until one more contact would pass (0: passes now; -1 for a
+ * bad rule or key as above): for Retry-After. */
+long long bw_fraud_wait_ms(const struct bw_fraud_windows *w, const char *instance_id,
+                           const struct bw_fraud_rule *r, const char *key, long long now_ms);
 size_t bw_fraud_windows_keys(const struct bw_fraud_windows *w);
+size_t bw_fraud_windows_bytes(const struct bw_fraud_windows *w); /* heap held, for metrics */
 
 /* ---- an instance's contact filter (src/fraud/filter.c) ---- */
 

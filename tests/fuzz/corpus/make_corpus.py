@@ -216,3 +216,26 @@ phones = {
 }
 for k, v in phones.items():
     write("fuzz_phone", k, v)
+
+# fraud: fuzz_fraud takes a kind byte (0 address, 1 number, 2 e-mail), the
+# text, and after a NUL the bytes that pick addresses inside a range.
+fraud = {
+    "v4": b"\x00203.0.113.9",
+    "v4_range": b"\x00203.0.113.0/24\x00\x11\x22\x33\x44",
+    "v4_host_bits": b"\x00203.0.113.1/24",
+    "v4_zero": b"\x000.0.0.0/0\x00\xde\xad\xbe\xef",
+    "v6": b"\x002001:db8:1:2:3:4:5:6",
+    "v6_64": b"\x002001:db8:1:2::/64\x00\x01\x02\x03\x04\x05\x06\x07\x08",
+    "v6_48": b"\x002001:DB8:aa::/48",
+    "v6_zero": b"\x00::/0\x00\xff\xfe",
+    "v6_dotted": b"\x00::ffff:198.51.100.0/120",
+    "v6_compat": b"\x00::1.2.3.4",
+    "v6_bad": b"\x001:2:3:4::5:6:7:8",
+    "prefix_bad": b"\x0010.0.0.0/024",
+    "number": b"\x01+33612345678",
+    "number_short": b"\x01+1234567",
+    "email": b"\x02Alice.Smith@Example.COM",
+    "email_bad": b"\x02a@b@c",
+}
+for k, v in fraud.items():
+    write("fuzz_fraud", k, v)
