@@ -31,10 +31,14 @@ async function closeAll(...things) {
   }
 }
 
-/** The number a record's customer endpoint names (the field is not spelt out for callbacks). */
+/**
+ * The number a callback record's customer endpoint names: docs/api.md,
+ * {"type":"TELEPHONE_NUMBER","address":"+33612345678","source_address":…}.
+ */
 function endpointNumber(rec) {
   const ep = rec.customer_endpoint ?? {};
-  return ep.phone_number ?? ep.address;
+  assert.equal(ep.type, 'TELEPHONE_NUMBER', `a callback's customer_endpoint.type: ${JSON.stringify(ep)}`);
+  return ep.address;
 }
 
 const CB_KEYS = ['contact_id'];
@@ -65,7 +69,8 @@ describe('callbacks', () => {
       [frEp.id, '+1 617 253 1000', '+16172531000'],
     ];
     for (const [ep, typed, e164] of cases) {
-      const r = await callbackFrom(d, ctx, nextV4(), typed, { entryPoint: ep, body: { display_name: 'Grace' } });
+      const ip = nextV4();
+      const r = await callbackFrom(d, ctx, ip, typed, { entryPoint: ep, body: { display_name: 'Grace' } });
       assert.equal(r.status, 201, `${typed}: ${show(r)}`);
       assert.deepEqual(Object.keys(r.json), CB_KEYS, show(r));
       assert.match(r.json.contact_id, /^ct_/, show(r));
@@ -74,6 +79,8 @@ describe('callbacks', () => {
       assert.equal(rec.entry_point_id, ep, JSON.stringify(rec));
       assert.equal(rec.queue?.id, ctx.queue.id, JSON.stringify(rec));
       assert.equal(endpointNumber(rec), e164, `${typed}: the record's customer endpoint is not E.164: ${JSON.stringify(rec.customer_endpoint)}`);
+      assert.equal(rec.customer_endpoint.source_address, ip, `the client address that asked: ${JSON.stringify(rec.customer_endpoint)}`);
+      assert.equal(rec.customer_endpoint.display_name, 'Grace', JSON.stringify(rec.customer_endpoint));
     }
     // Without a country code, a French number is not a US number.
     const us = await callbackFrom(d, ctx, nextV4(), '06 12 34 56 78');

@@ -198,6 +198,17 @@ describe('a flood from one number (callbacks, default 5 per hour per number)', (
     assert.ok(passedAt !== null, `still refused ${Date.now() - t0} ms after the refusal with deny_s 3: ${show(last)}`);
     assert.ok(passedAt >= t0 + 2000, `taken ${passedAt - t0} ms after the refusal: the 3 s entry expired early`);
     assert.ok(passedAt <= exp + 1500, `taken ${passedAt - exp} ms after expires_at ${e.expires_at}`);
+
+    // Past the limit again: listed again (the expired entry does not stand in the way).
+    const second = await callbackFrom(d, ctx, nextV4(), n.national);
+    assert.equal(second.status, 201, `the second contact after the expiry: ${show(second)}`);
+    const t2 = Date.now();
+    assertBlocked(await callbackFrom(d, ctx, nextV4(), n.national), 'past the limit again after the expiry');
+    const live = (await denyEntries(d, ctx.admin, ctx.iid, 'type=NUMBER'))
+      .filter((x) => x.value === n.e164 && ms(x.expires_at) > Date.now());
+    assert.equal(live.length, 1, `one unexpired entry for the number after the second flood: ${JSON.stringify(live)}`);
+    assert.equal(live[0].source, 'AUTOMATIC');
+    assertExpiresAbout(live[0], t2, Date.now(), 3000);
   });
 });
 
@@ -267,6 +278,34 @@ describe('a flood from one address (chats, default 20 per 10 minutes per address
     assert.equal(ok.status, 201, `another e-mail: ${show(ok)}`);
     const noMail = await chatFrom(d, ctx, nextV4());
     assert.equal(noMail.status, 201, `no e-mail: ${show(noMail)}`);
+  });
+
+  test('refused contacts are not counted: with deny_s 0, requests refused inside the window do not keep it full', async () => {
+    const ctx = await setupCallbackCenter(d, init.key);
+    await setRule(d, ctx.admin, ctx.iid, 'ADDRESS', { limit: 2, window_s: 2, deny_s: 0 });
+    const ip = nextV4();
+    const first = Date.now();
+    for (let i = 1; i <= 2; i++) {
+      const r = await chatFrom(d, ctx, ip);
+      assert.equal(r.status, 201, `chat ${i} of 2: ${show(r)}`);
+    }
+    // Keep asking every 150 ms: refused while the two accepted contacts are in the
+    // window, taken once the first leaves it. Were the refusals counted, the window
+    // would never empty.
+    let refused = 0;
+    let passedAt = null;
+    let last;
+    while (Date.now() < first + 2000 + 2500) {
+      const sent = Date.now();
+      last = await chatFrom(d, ctx, ip);
+      if (last.status === 201) { passedAt = sent; break; }
+      assertBlocked(last, `inside the window (${sent - first} ms after the first contact)`);
+      refused += 1;
+      await new Promise((res) => setTimeout(res, 150)); // poll interval, not synchronization
+    }
+    assert.ok(refused >= 3, `only ${refused} refusals inside a 2 s window`);
+    assert.ok(passedAt !== null, `still refused ${Date.now() - first} ms after the first contact (window_s 2): ${show(last)}; refused contacts were counted, or deny_s 0 listed the address`);
+    assert.ok(passedAt >= first + 1900, `taken ${passedAt - first} ms after the first contact, inside the 2 s window`);
   });
 
   test('callbacks count the address too', async () => {
