@@ -15,6 +15,7 @@ static void usage(FILE *f)
 	           "  serve  --data DIR [...]      run the contact center (see `bulwark serve --help`)\n"
 	           "  routes [--json]              list the route table and each route's permission\n"
 	           "  audit verify --data DIR      check the audit trail offline\n"
+	           "  decrypt --key private.pem [FILE]  decrypt encrypted customer input offline\n"
 	           "\nadmin commands, through the HTTP API ($BULWARK_URL, $BULWARK_TOKEN):\n");
 	bw_cli_usage(f);
 	fprintf(f, "\n`bulwark <command> --help` describes each. Exit codes of the admin commands:\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv, char **envp)
 	/* `audit verify` is offline; `audit list|verify-api` go through the API. */
 	if (!strcmp(cmd, "audit") && argc > 2 && !strcmp(argv[2], "verify"))
 		return bw_cmd_audit_verify(argc - 2, argv + 2);
+	if (!strcmp(cmd, "decrypt"))
+		return bw_cli_decrypt(argc - 1, argv + 1);
 	if (bw_cli_handles(cmd))
 		return bw_cli_main(argc - 1, argv + 1);
 	fprintf(stderr, "bulwark: unknown command \"%s\"\n", cmd);

@@ -89,6 +89,15 @@ void bw_api_flow_versions_get(struct bw_ctx *c);
 void bw_api_flows_validate_input(struct bw_ctx *c);
 /* end flows */
 
+/* encryption keys */
+void bw_api_enckeys_create(struct bw_ctx *c);
+void bw_api_enckeys_list(struct bw_ctx *c);
+void bw_api_enckeys_get(struct bw_ctx *c);
+void bw_api_enckeys_update(struct bw_ctx *c);
+void bw_api_enckeys_delete(struct bw_ctx *c);
+void bw_api_enckeys_test_encrypt(struct bw_ctx *c);
+/* end encryption keys */
+
 /* contacts */
 void bw_api_contacts_search(struct bw_ctx *c);
 void bw_api_contacts_get(struct bw_ctx *c);

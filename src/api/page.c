@@ -48,7 +48,7 @@ int bw_api_page(struct bw_ctx *c, size_t *limit, char *after, size_t aftersz)
 void bw_api_list(struct bw_ctx *c, const struct bw_api_lister *l)
 {
 	size_t limit, n = 0;
-	char after[64];
+	char after[72]; /* an id of up to 64 characters (an encryption key id) */
 	if (bw_api_page(c, &limit, after, sizeof(after)) != 0)
 		return;
 	/* One more than asked: its presence says there is a next page. */

@@ -147,6 +147,20 @@ const struct bw_route bw_routes[] = {
 #undef FL
 	/* end flows */
 
+	/* keys */
+#define EK I "/encryption-keys"
+	R("POST", EK, USER, "Keys.Edit", bw_api_enckeys_create, BODY, "encryption_keys.create"),
+	R("GET", EK, USER, "Keys.View", bw_api_enckeys_list, AREAD, "encryption_keys.list"),
+	R("POST", EK "/test-encrypt", USER, "Keys.Edit", bw_api_enckeys_test_encrypt, BODY,
+	  "encryption_keys.test_encrypt"),
+	R("GET", EK "/{ekid}", USER, "Keys.View", bw_api_enckeys_get, AREAD, "encryption_keys.get"),
+	R("PATCH", EK "/{ekid}", USER, "Keys.Edit", bw_api_enckeys_update, BODY,
+	  "encryption_keys.update"),
+	R("DELETE", EK "/{ekid}", USER, "Keys.Edit", bw_api_enckeys_delete, 0,
+	  "encryption_keys.delete"),
+#undef EK
+	/* end keys */
+
 	/* contacts */
 #define CT I "/contacts"
 	R("GET", CT, USER, "ContactSearch.View", bw_api_contacts_search, AREAD, "contacts.search"),

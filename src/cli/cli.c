@@ -15,6 +15,7 @@ static const struct bw_cli_resource *const resources[] = {
     &bw_cli_audit_res,
     &bw_cli_deny_list_res,      /* fraud */
     &bw_cli_contact_filter_res, /* fraud */
+    &bw_cli_enckey_res,         /* encryption keys */
     NULL,
 };
 

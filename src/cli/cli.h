@@ -16,4 +16,8 @@ int bw_cli_main(int argc, char **argv);
 /* One line per subcommand, for `bulwark --help`. */
 void bw_cli_usage(FILE *f);
 
+/* `bulwark decrypt --key private.pem [--json] [FILE|-]`: offline, no API
+ * call (argv[0] is "decrypt"). Exit codes as above; 1: does not decrypt. */
+int bw_cli_decrypt(int argc, char **argv);
+
 #endif

@@ -438,4 +438,12 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.filter_put = bw_sq__filter_put,
 	.filter_scan = bw_sq__filter_scan,
 	/* end fraud */
+	/* encryption keys */
+	.enckey_insert = bw_sq__enckey_insert,
+	.enckey_get = bw_sq__enckey_get,
+	.enckey_list = bw_sq__enckey_list,
+	.enckey_set_status = bw_sq__enckey_set_status,
+	.enckey_delete = bw_sq__enckey_delete,
+	.enckey_active = bw_sq__enckey_active,
+	/* end encryption keys */
 };

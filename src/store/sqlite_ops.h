@@ -143,5 +143,17 @@ bw_result bw_sq__filter_get(struct bw_store *s, const char *iid, char **json);
 bw_result bw_sq__filter_put(struct bw_store *s, const char *iid, const char *json);
 bw_result bw_sq__filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg);
 /* end fraud */
+/* encryption keys */
+bw_result bw_sq__enckey_insert(struct bw_store *s, const struct bw_enckey *k);
+bw_result bw_sq__enckey_get(struct bw_store *s, const char *iid, const char *key_id,
+                            struct bw_enckey *out);
+bw_result bw_sq__enckey_list(struct bw_store *s, const char *iid, const char *after,
+                             struct bw_enckey *out, size_t max, size_t *n);
+bw_result bw_sq__enckey_set_status(struct bw_store *s, const char *iid, const char *key_id,
+                                   const char *status, long long now_ms);
+bw_result bw_sq__enckey_delete(struct bw_store *s, const char *iid, const char *key_id);
+bw_result bw_sq__enckey_active(struct bw_store *s, const char *iid, struct bw_enckey *out,
+                               size_t max, size_t *n);
+/* end encryption keys */
 
 #endif

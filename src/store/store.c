@@ -784,6 +784,60 @@ bw_result bw_store_filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg)
 }
 /* end fraud */
 
+/* encryption keys */
+bw_result bw_store_enckey_insert(struct bw_store *s, const struct bw_enckey *k)
+{
+	bw_result r = s->ops->enckey_insert(s, k);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_enckey_get(struct bw_store *s, const char *iid, const char *key_id,
+                              struct bw_enckey *out)
+{
+	bw_result r = s->ops->enckey_get(s, iid, key_id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_enckey_list(struct bw_store *s, const char *iid, const char *after,
+                               struct bw_enckey *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->enckey_list(s, iid, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_enckey_set_status(struct bw_store *s, const char *iid, const char *key_id,
+                                     const char *status, long long now_ms)
+{
+	bw_result r = s->ops->enckey_set_status(s, iid, key_id, status, now_ms);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_enckey_delete(struct bw_store *s, const char *iid, const char *key_id)
+{
+	bw_result r = s->ops->enckey_delete(s, iid, key_id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_enckey_active(struct bw_store *s, const char *iid,
+                                 struct bw_enckey out[BW_ENCKEY_MAX_ACTIVE], size_t *n)
+{
+	bw_result r = s->ops->enckey_active(s, iid, out, BW_ENCKEY_MAX_ACTIVE, n);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_enckey_clear(struct bw_enckey *k)
+{
+	free(k->public_key);
+	k->public_key = NULL;
+}
+/* end encryption keys */
+
 bw_result bw_store_session_mfa_done(struct bw_store *s, const char *iid, const char *id)
 {
 	bw_result r = s->ops->session_mfa_done(s, iid, id);

@@ -477,6 +477,43 @@ typedef int(bw_filter_cb)(const char *iid, const char *json, void *arg);
 BW_MUST_USE bw_result bw_store_filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg);
 /* ---- end fraud ---- */
 
+/* ---- encryption keys (0007) ---- */
+
+/* An integrator's RSA public key for encrypted customer input (C15). */
+#define BW_ENCKEY_MAX_ACTIVE 2
+struct bw_enckey {
+	char instance_id[48];
+	char key_id[72];      /* [A-Za-z0-9._-]{1,64} */
+	char status[12];      /* ACTIVE, DISABLED */
+	char fingerprint[72]; /* 64 hex: SHA-256 of the DER public key */
+	int bits;
+	char *public_key; /* PEM, malloc'd; NULL in lists; bw_enckey_clear frees it */
+	long long created_at, updated_at; /* ms */
+};
+void bw_enckey_clear(struct bw_enckey *k);
+
+/* BW_CONFLICT when the key id exists in the instance, or when k is ACTIVE
+ * and BW_ENCKEY_MAX_ACTIVE keys are active already. */
+BW_MUST_USE bw_result bw_store_enckey_insert(struct bw_store *s, const struct bw_enckey *k);
+BW_MUST_USE bw_result bw_store_enckey_get(struct bw_store *s, const char *iid,
+                                          const char *key_id, struct bw_enckey *out);
+/* By key id, without public_key. */
+BW_MUST_USE bw_result bw_store_enckey_list(struct bw_store *s, const char *iid, const char *after,
+                                           struct bw_enckey *out, size_t max, size_t *n);
+/* ACTIVE or DISABLED; BW_CONFLICT when activating a third key. */
+BW_MUST_USE bw_result bw_store_enckey_set_status(struct bw_store *s, const char *iid,
+                                                 const char *key_id, const char *status,
+                                                 long long now_ms);
+BW_MUST_USE bw_result bw_store_enckey_delete(struct bw_store *s, const char *iid,
+                                             const char *key_id);
+/* The instance's ACTIVE keys with their PEM, by key id (0 to 2 of them):
+ * what a flow encrypts customer input to. Each out[i] is cleared first; the
+ * caller clears the *n it got. */
+BW_MUST_USE bw_result bw_store_enckey_active(struct bw_store *s, const char *iid,
+                                             struct bw_enckey out[BW_ENCKEY_MAX_ACTIVE],
+                                             size_t *n);
+/* ---- end encryption keys ---- */
+
 /* ---- audit (0002) ---- */
 
 struct bw_audit_event {

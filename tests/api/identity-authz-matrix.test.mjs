@@ -81,6 +81,13 @@ const CONTRACT = {
   'POST /v1/instances/{iid}/flows/{fid}/publish': [['user'], 'Flows.Publish'],
   'GET /v1/instances/{iid}/flows/{fid}/versions': [['user'], 'Flows.View'],
   'GET /v1/instances/{iid}/flows/{fid}/versions/{n}': [['user'], 'Flows.View'],
+  // keys
+  'POST /v1/instances/{iid}/encryption-keys': [['user'], 'Keys.Edit'],
+  'GET /v1/instances/{iid}/encryption-keys': [['user'], 'Keys.View'],
+  'POST /v1/instances/{iid}/encryption-keys/test-encrypt': [['user'], 'Keys.Edit'],
+  'GET /v1/instances/{iid}/encryption-keys/{ekid}': [['user'], 'Keys.View'],
+  'PATCH /v1/instances/{iid}/encryption-keys/{ekid}': [['user'], 'Keys.Edit'],
+  'DELETE /v1/instances/{iid}/encryption-keys/{ekid}': [['user'], 'Keys.Edit'],
   // contacts
   'GET /v1/instances/{iid}/contacts': [['user'], 'ContactSearch.View'],
   'GET /v1/instances/{iid}/contacts/{cid}': [['user'], 'ContactSearch.View'],
@@ -105,6 +112,16 @@ let flowA; // a flow of A with a published version 1 (flows; DELETE rows get thr
 const MATRIX_FLOW = {
   Version: '2019-10-30', StartAction: 'bye', Actions: [{ Identifier: 'bye', Type: 'DisconnectParticipant' }],
 };
+// keys: an ACTIVE key of A, read and PATCHed by the matrix; DELETE rows and
+// POST bodies use DISABLED keys, which take none of the two ACTIVE slots.
+const MATRIX_PUB = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' });
+let ekA;
+async function createEncKeyA(status) {
+  const key_id = unique('mx');
+  const r = await api(d.url, 'POST', `/v1/instances/${A.id}/encryption-keys`, { key: adminA, body: { key_id, public_key: MATRIX_PUB, status } });
+  assert.equal(r.status, 201, show(r));
+  return key_id;
+}
 async function createFlowA(publish = false) {
   const r = await api(d.url, 'POST', `/v1/instances/${A.id}/flows`, { key: adminA, body: { name: unique('mx'), content: MATRIX_FLOW } });
   assert.equal(r.status, 201, show(r));
@@ -148,6 +165,7 @@ before(async () => {
     };
   }
   flowA = await createFlowA(true);
+  ekA = await createEncKeyA('ACTIVE'); // keys
   victim = await createUser(d, adminA, A.id, { username: 'victim' });
   await createUser(d, adminA, A.id, { username: 'probe', password: PASSWORD });
 
@@ -234,6 +252,7 @@ async function buildRequest(route, p) {
   if ('epid' in params) params.epid = del ? (await createEntryPoint(d, adminA, A.id, routing.flow)).id : routing.ep.id;
   if ('fid' in params) params.fid = route.method === 'DELETE' ? await createFlowA() : flowA; // flows
   if ('n' in params) params.n = '1';
+  if ('ekid' in params) params.ekid = route.method === 'DELETE' ? await createEncKeyA('DISABLED') : ekA; // keys
   // contacts: the matrix starts no chat, so an allowed row reaches the handler and is answered 404 (see check)
   if ('cid' in params) params.cid = NO_CONTACT;
   if ('sid' in params) params.sid = p.spareSessionId ?? `se_${crypto.randomBytes(16).toString('base64url')}`;
@@ -268,6 +287,10 @@ async function buildRequest(route, p) {
       'POST /v1/instances/{iid}/flows': { name: unique('mx'), content: MATRIX_FLOW },
       'PATCH /v1/instances/{iid}/flows/{fid}': { description: 'touched by the matrix' },
       'POST /v1/instances/{iid}/flows/validate-input': { kind: 'Date', value: '2024-02-29' },
+      // keys
+      'POST /v1/instances/{iid}/encryption-keys': { key_id: unique('mx'), public_key: MATRIX_PUB, status: 'DISABLED' },
+      'POST /v1/instances/{iid}/encryption-keys/test-encrypt': { plaintext: 'matrix' },
+      'PATCH /v1/instances/{iid}/encryption-keys/{ekid}': { status: 'ACTIVE' },
     };
     body = bodies[key] ?? {}; // a well-formed object: 400 at worst, after authorization
   }
