@@ -783,11 +783,11 @@ static void report(void)
 	       S.end_replies[0], S.end_replies[1], S.end_replies[2], S.end_replies[3],
 	       S.end_replies[4], S.end_replies[5]);
 	cl_print_reasons();
-	fprintf(stderr, "chatload: paced phase by second (relays, slowest ms, over 5 ms):");
+	printf("  paced phase by second (s: relays, slowest ms, count over 5 ms):");
 	for (int i = 0; i < SECS && S.sec_n[i]; i++)
-		fprintf(stderr, "%s%d: %u %.1f %u", i % 6 ? "  " : "\n  ", i, S.sec_n[i],
-		        S.sec_max[i] / 1000.0, S.sec_slow[i]);
-	fprintf(stderr, "\n");
+		printf("%s%d: %u %.1f %u", i % 6 ? "  " : "\n    ", i, S.sec_n[i],
+		       S.sec_max[i] / 1000.0, S.sec_slow[i]);
+	printf("\n");
 	printf("RESULT {\"mode\":\"chat\",\"label\":\"%s\",\"chats\":%d,\"failed\":%d,"
 	       "\"agents\":%d,\"interval_ms\":%d,\"setup_s\":%.2f,\"contacts_per_s\":%.1f,"
 	       "\"setup_p50_ms\":%.1f,\"setup_p99_ms\":%.1f,\"end_s\":%.2f,\"end_per_s\":%.1f,"

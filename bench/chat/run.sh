@@ -72,7 +72,10 @@ stop_pid() { # stop one process we started (SIGTERM, then SIGKILL), and forget i
 start_server() {
 	local bin=$1 data=$2 name=$3 out="$T/$3.out"
 	: >"$out"
+	# All customers share 127.0.0.1: lift the per-address caps and the public
+	# routes' per-address throttle (setup.mjs does the same for the contact filter).
 	BULWARK_MAX_CONNECTIONS=$((want_fds * 2)) BULWARK_MAX_CONNECTIONS_PER_ADDR=$((want_fds * 2)) \
+		BULWARK_PUBLIC_RATE_LIMIT=1000000 BULWARK_PUBLIC_RATE_WINDOW_S=1 \
 		BULWARK_OFFER_TIMEOUT_S=$OFFER_TIMEOUT BULWARK_WORKERS=$WORKERS \
 		"$bin" serve --data "$data" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
 		--log-level warn >"$out" 2>>"$T/$name.err" &

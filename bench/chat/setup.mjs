@@ -3,7 +3,7 @@
 // Creates an instance, hours open 24/7, a queue, a routing profile with the
 // largest CHAT concurrency the API allows (10), a published flow
 // (MessageParticipant greeting -> TransferContactToQueue), a CHAT entry point,
-// and K agents (Agent security profile + the routing profile), logged in with
+// a contact filter that one address cannot trip, and K agents (Agent security profile + the routing profile), logged in with
 // a bounded number of logins in flight (each costs one argon2id hash on the
 // server's hashing pool). Writes one session token per line to --tokens and
 // prints one JSON line {"instance_id","entry_point_id","queue_id",...}.
@@ -75,6 +75,19 @@ const admin = (await call('POST', `${I}/auth/login`, null, { username: 'admin', 
 // Long sessions: one setup serves several daemon restarts.
 await call('PATCH', `${I}/security-settings`, admin,
 	{ session_idle_timeout_s: 86400, session_max_age_s: 2592000 }, 200);
+
+// Every customer of the bench comes from 127.0.0.1: the contact filter's
+// per-address rule would deny-list it after 20 chats. Keep the filter on
+// (its bookkeeping is part of a chat's cost) with a limit one address cannot
+// reach here. Servers without the filter answer 404: nothing to do.
+{
+	const r = await fetch(`${opt.url}${I}/contact-filter`, {
+		method: 'PATCH', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ rules: [{ identifier: 'ADDRESS', limit: 10000, window_s: 1, deny_s: 0 }] }),
+	});
+	if (r.status !== 200 && r.status !== 404) throw new Error(`PATCH contact-filter: ${r.status} ${await r.text()}`);
+	await r.text();
+}
 
 const days = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
 const hours = await call('POST', `${I}/hours-of-operation`, admin, {

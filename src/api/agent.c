@@ -6,6 +6,8 @@
 
 #include "api/api.h"
 #include "cc/engine.h"
+#include "sec/auth.h"
+#include "sec/authz.h"
 #include "store/store.h"
 
 bw_result bw_api_agent_info(struct bw_store *s, const struct bw_user *u,
@@ -16,6 +18,11 @@ bw_result bw_api_agent_info(struct bw_store *s, const struct bw_user *u,
 	snprintf(out->user_id, sizeof(out->user_id), "%s", u->id);
 	snprintf(out->name, sizeof(out->name), "%s", u->first_name[0] ? u->first_name : u->username);
 	snprintf(out->status, sizeof(out->status), "%s", u->status[0] ? u->status : "Offline");
+	uint64_t perms = 0;
+	bw_result pr = bw_auth_user_perms(s, u->instance_id, u->id, &perms);
+	if (pr != BW_OK)
+		return pr;
+	out->outbound = bw_perms_grant(perms, "Contacts.Outbound");
 	if (!u->routing_profile_id[0])
 		return BW_OK; /* no profile: no capacity, never offered anything */
 	struct bw_routing_profile rp = {0};
@@ -108,6 +115,37 @@ void bw_api_agent_message(struct bw_ctx *c)
 		return;
 	}
 	reply(c, r, v, 201);
+}
+
+void bw_api_agent_outcome(struct bw_ctx *c)
+{
+	static const char *const fields[] = {"outcome", "note", NULL};
+	static const char *const outcomes[] = {"CONNECTED", "NO_ANSWER", "BUSY",
+	                                       "VOICEMAIL", "WRONG_NUMBER", "DECLINED", NULL};
+	const char *outcome, *note, *why = NULL;
+	if (bw_api_only(c, fields) || bw_api_str(c, "outcome", 1, 32, true, &outcome) ||
+	    bw_api_str(c, "note", 1, 1024, false, &note))
+		return;
+	bool known = false;
+	for (const char *const *o = outcomes; *o; o++)
+		known |= !strcmp(*o, outcome);
+	bool too_long = false;
+	if (!known || (note && bw_cc_text_check(note, strlen(note), 512, &too_long))) {
+		bw_reply_error(c, 400, "InvalidParameter",
+		               known ? "note is up to 512 characters of text"
+		                     : "outcome is CONNECTED, NO_ANSWER, BUSY, VOICEMAIL, WRONG_NUMBER "
+		                       "or DECLINED",
+		               known ? "note" : "outcome");
+		return;
+	}
+	json_t *v = NULL;
+	bw_result r = bw_cc_outcome(c->who.instance_id, c->who.id, c->req->params[1], outcome, note,
+	                            &v, &why);
+	if (r == BW_INVALID) {
+		bw_reply_error(c, 409, "Conflict", why, NULL);
+		return;
+	}
+	reply(c, r, v, 200);
 }
 
 void bw_api_contacts_stop(struct bw_ctx *c)

@@ -89,6 +89,17 @@ void bw_api_flow_versions_get(struct bw_ctx *c);
 void bw_api_flows_validate_input(struct bw_ctx *c);
 /* end flows */
 
+/* fraud */
+void bw_api_deny_create(struct bw_ctx *c);
+void bw_api_deny_list(struct bw_ctx *c);
+void bw_api_deny_get(struct bw_ctx *c);
+void bw_api_deny_update(struct bw_ctx *c);
+void bw_api_deny_delete(struct bw_ctx *c);
+void bw_api_deny_import(struct bw_ctx *c);
+void bw_api_filter_get(struct bw_ctx *c);
+void bw_api_filter_update(struct bw_ctx *c);
+/* end fraud */
+
 /* encryption keys */
 void bw_api_enckeys_create(struct bw_ctx *c);
 void bw_api_enckeys_list(struct bw_ctx *c);
@@ -122,6 +133,32 @@ void bw_api_agent_reject(struct bw_ctx *c);
 void bw_api_agent_end(struct bw_ctx *c);
 void bw_api_agent_message(struct bw_ctx *c);
 void bw_api_contacts_stop(struct bw_ctx *c);
+void bw_api_agent_outcome(struct bw_ctx *c);
+void bw_api_callbacks_create(struct bw_ctx *c);
+void bw_api_public_preflight(struct bw_ctx *c);
+struct bw_instance;
+struct bw_cc_new_contact;
+struct bw_contact;
+struct bw_fraud_id;
+/* The public checks before any flow (deny list, origin, throttle); replies
+ * and returns -1 when the request is refused. */
+int bw_api_public_guard(struct bw_ctx *c, const struct bw_instance *in);
+/* The contact filter for a new contact's identifiers; a refused contact's
+ * record (rec, sealed customer data included) is stored ENDED with
+ * CONTACT_FILTER. Replies and returns -1 when refused. */
+int bw_api_contact_filter(struct bw_ctx *c, const char *iid, const struct bw_fraud_id *ids,
+                          size_t nids, struct bw_contact *rec);
+/* Entry point (of the type), flow, snapshots, the record's first fields;
+ * replies and returns -1 on failure. */
+int bw_api_contact_prepare(struct bw_ctx *c, const struct bw_instance *in, const char *epid,
+                           const char *type, struct bw_cc_new_contact *n);
+/* Seals the customer data into n->rec (for a refused contact's record). */
+int bw_api_contact_seal(struct bw_cc_new_contact *n);
+/* Stores the record (with the participant token's hash, or NULL) and hands
+ * the contact to the engine; replies and returns -1 on failure. */
+int bw_api_contact_start(struct bw_ctx *c, struct bw_cc_new_contact *n,
+                         const uint8_t token_hash[32]);
+void bw_api_contact_free(struct bw_cc_new_contact *n);
 void bw_api_realtime(struct bw_ctx *c);
 struct bw_user;
 struct bw_store;

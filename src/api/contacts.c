@@ -79,10 +79,15 @@ json_t *bw_api_contact_json(const struct bw_contact *c)
 	json_object_set_new(o, "flow_id", str_or_null(c->flow_id));
 	json_object_set_new(o, "flow_version",
 	                    c->flow_version ? json_integer(c->flow_version) : json_null());
+	/* A callback's endpoint is its number (Amazon Connect's TELEPHONE_NUMBER);
+	 * the address it was asked from stays as source_address. */
+	bool callback = !strcmp(c->channel, "CALLBACK");
 	json_object_set_new(o, "customer_endpoint",
-	                    json_pack("{s:s, s:o, s:o, s:o}", "type", c->channel, "display_name",
+	                    json_pack("{s:s, s:o, s:o, s:o, s:o}", "type",
+	                              callback ? "TELEPHONE_NUMBER" : c->channel, "display_name",
 	                              member(cust, "display_name"), "email", member(cust, "email"),
-	                              "address", member(cust, "address")));
+	                              "address", member(cust, callback ? "phone_number" : "address"),
+	                              "source_address", member(cust, "address")));
 	json_object_set_new(o, "queue", queue ? queue : json_null());
 	json_object_set_new(o, "agent", agent ? agent : json_null());
 	json_object_set_new(o, "attributes",

@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "cc/engine.h"
+#include "fraud/fraud.h"
 #include "core/metrics.h"
 #include "store/store.h"
 
@@ -31,7 +32,16 @@ void bw_api_metrics(struct bw_ctx *c)
 		return;
 	}
 	/* Inline route: on the loop, where the engine's figures live. */
-	char *cc = bw_cc_metrics_text();
+	char *cc = bw_cc_metrics_text(), *fr = bw_guard_metrics_text();
+	if (cc && fr) {
+		size_t a = strlen(cc), b = strlen(fr);
+		char *both = realloc(cc, a + b + 1);
+		if (both) {
+			memcpy(both + a, fr, b + 1);
+			cc = both;
+		}
+	}
+	free(fr);
 	if (cc) {
 		size_t n = strlen(cc);
 		char *both = realloc(text, len + n + 1);

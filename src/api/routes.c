@@ -147,6 +147,20 @@ const struct bw_route bw_routes[] = {
 #undef FL
 	/* end flows */
 
+	/* fraud */
+#define DL I "/deny-list"
+	R("POST", DL, USER, "Fraud.Edit", bw_api_deny_create, BODY, "deny_list.create"),
+	R("GET", DL, USER, "Fraud.View", bw_api_deny_list, 0, "deny_list.list"),
+	R("POST", DL "/import", USER, "Fraud.Edit", bw_api_deny_import, BODY, "deny_list.import"),
+	R("GET", DL "/{dlid}", USER, "Fraud.View", bw_api_deny_get, 0, "deny_list.get"),
+	R("PATCH", DL "/{dlid}", USER, "Fraud.Edit", bw_api_deny_update, BODY, "deny_list.update"),
+	R("DELETE", DL "/{dlid}", USER, "Fraud.Edit", bw_api_deny_delete, 0, "deny_list.delete"),
+#undef DL
+	R("GET", I "/contact-filter", USER, "Fraud.View", bw_api_filter_get, 0, "contact_filter.get"),
+	R("PATCH", I "/contact-filter", USER, "Fraud.Edit", bw_api_filter_update, BODY,
+	  "contact_filter.update"),
+	/* end fraud */
+
 	/* keys */
 #define EK I "/encryption-keys"
 	R("POST", EK, USER, "Keys.Edit", bw_api_enckeys_create, BODY, "encryption_keys.create"),
@@ -183,11 +197,19 @@ const struct bw_route bw_routes[] = {
 	R("POST", AC "/end", USER, "Contacts.Handle", bw_api_agent_end, 0, "agent.end"),
 	R("POST", AC "/messages", USER, "Contacts.Handle", bw_api_agent_message, BODY,
 	  "agent.message"),
+	R("POST", AC "/outcome", USER, "Contacts.Outbound", bw_api_agent_outcome, BODY,
+	  "agent.outcome"),
 #undef AC
 
 	/* customers (public) */
 	R("POST", "/v1/public/instances/{iid}/chats", 0, BW_PERM_PUBLIC, bw_api_chats_create, BODY,
 	  "chats.create"),
+	R("OPTIONS", "/v1/public/instances/{iid}/chats", 0, BW_PERM_PUBLIC, bw_api_public_preflight,
+	  0, NULL),
+	R("POST", "/v1/public/instances/{iid}/callbacks", 0, BW_PERM_PUBLIC,
+	  bw_api_callbacks_create, BODY, "callbacks.create"),
+	R("OPTIONS", "/v1/public/instances/{iid}/callbacks", 0, BW_PERM_PUBLIC,
+	  bw_api_public_preflight, 0, NULL),
 	{"GET", "/v1/public/chat", BW_KIND(BW_P_CUSTOMER), BW_PERM_AUTHENTICATED,
 	 bw_api_chat_upgrade, BW_ROUTE_WS, &bw_cc_customer_ws, "chat.connect"},
 	/* end contacts */

@@ -38,6 +38,7 @@ static void update_on_loop(void *arg)
 	snprintf(a->name, sizeof(a->name), "%s", i->name);
 	a->cap_chat = i->cap_chat;
 	a->cap_callback = i->cap_callback;
+	a->outbound = i->outbound;
 	struct bw_rp_queue *q = i->nqueues ? malloc(i->nqueues * sizeof(*q)) : NULL;
 	if (q || !i->nqueues) {
 		free(a->queues);
@@ -162,11 +163,11 @@ const struct bw_ws_ops bw_cc_agent_ws = {
 
 /* ---- actions from workers ---- */
 
-enum op_kind { OP_ACCEPT, OP_REJECT, OP_END, OP_MESSAGE, OP_STOP };
+enum op_kind { OP_ACCEPT, OP_REJECT, OP_END, OP_MESSAGE, OP_STOP, OP_OUTCOME };
 
 struct op {
 	enum op_kind kind;
-	const char *iid, *uid, *cid, *text;
+	const char *iid, *uid, *cid, *text, *note;
 	json_t *out;
 	const char *why;
 	bw_result r;
@@ -229,6 +230,25 @@ static void op_agent(struct op *o, struct cc_agent *a, struct cc_contact *c)
 		o->r = BW_OK;
 		return;
 	}
+	case OP_OUTCOME:
+		if (!held) {
+			o->r = BW_NOTFOUND;
+			return;
+		}
+		if (strcmp(c->rec.channel, "CALLBACK") != 0) {
+			o->r = BW_INVALID;
+			o->why = "only a callback has an outcome";
+			return;
+		}
+		json_object_set_new(c->attrs, "callback_outcome", json_string(o->text));
+		if (o->note)
+			json_object_set_new(c->attrs, "callback_note", json_string(o->note));
+		else
+			json_object_del(c->attrs, "callback_note");
+		o->out = cc_contact_json(c);
+		o->ticket = cc_contact_save(c);
+		o->r = BW_OK;
+		return;
 	case OP_STOP: break;
 	}
 }
@@ -292,6 +312,16 @@ bw_result bw_cc_agent_message(const char *iid, const char *uid, const char *cid,
                               const char *text, json_t **out, const char **why)
 {
 	struct op o = {.kind = OP_MESSAGE, .iid = iid, .uid = uid, .cid = cid, .text = text};
+	bw_result r = run_op(&o, out);
+	*why = o.why;
+	return r;
+}
+
+bw_result bw_cc_outcome(const char *iid, const char *uid, const char *cid, const char *outcome,
+                        const char *note, json_t **out, const char **why)
+{
+	struct op o = {.kind = OP_OUTCOME, .iid = iid, .uid = uid, .cid = cid, .text = outcome,
+	               .note = note};
 	bw_result r = run_op(&o, out);
 	*why = o.why;
 	return r;

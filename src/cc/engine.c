@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "fraud/fraud.h"
 
 struct bw_cc_settings cc_set;
 struct cc_map cc__insts;
@@ -55,10 +56,11 @@ struct cc_contact *cc_contact_find(const char *cid)
 }
 
 char *bw_cc_customer_json(const char *display_name, const char *email, const char *address,
-                          const json_t *attributes)
+                          const char *phone_number, const json_t *attributes)
 {
-	json_t *v = json_pack("{s:s, s:s?, s:s, s:O?}", "display_name", display_name, "email",
-	                      email && email[0] ? email : NULL, "address", address, "attributes",
+	json_t *v = json_pack("{s:s, s:s?, s:s, s:s?, s:O?}", "display_name", display_name, "email",
+	                      email && email[0] ? email : NULL, "address", address, "phone_number",
+	                      phone_number && phone_number[0] ? phone_number : NULL, "attributes",
 	                      attributes);
 	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
@@ -73,7 +75,8 @@ unsigned long long cc_contact_save(struct cc_contact *c)
 	c->log = NULL;
 	c->nlog = c->caplog = 0;
 	return cc_persist_contact(&c->rec,
-	                          bw_cc_customer_json(c->display_name, c->email, c->address, c->attrs),
+	                          bw_cc_customer_json(c->display_name, c->email, c->address, c->phone_number,
+	                                              c->attrs),
 	                          log, nlog);
 }
 
@@ -244,6 +247,34 @@ static void h_set_logging(void *ctx, bool on)
 	c->logging = on;
 }
 
+static bool h_denied(void *ctx, const char *identifier)
+{
+	struct cc_contact *c = ctx;
+	struct bw_fraud_id ids[3];
+	size_t n = 0;
+	bool all = !identifier, callback = !strcmp(c->rec.channel, "CALLBACK");
+	bool endpoint = identifier && !strcmp(identifier, "CustomerEndpoint");
+	if (all || (identifier && !strcmp(identifier, "SourceIp")) || (endpoint && !callback)) {
+		ids[n].kind = BW_FRAUD_ADDRESS;
+		snprintf(ids[n++].value, sizeof(ids[0].value), "%s", c->address);
+	}
+	if ((all || (identifier && !strcmp(identifier, "Email"))) && c->email[0]) {
+		ids[n].kind = BW_FRAUD_EMAIL;
+		snprintf(ids[n++].value, sizeof(ids[0].value), "%.254s", c->email);
+	}
+	if ((all || endpoint) && c->phone_number[0]) {
+		ids[n].kind = BW_FRAUD_NUMBER;
+		snprintf(ids[n++].value, sizeof(ids[0].value), "%s", c->phone_number);
+	}
+	return bw_guard_denied_any(c->rec.instance_id, ids, n);
+}
+
+static void h_blocked(void *ctx)
+{
+	struct cc_contact *c = ctx;
+	c->end_reason = "CONTACT_FILTER";
+}
+
 static const struct bw_flow_host host = {
 	.say = h_say,
 	.attr_get = h_attr_get,
@@ -255,6 +286,8 @@ static const struct bw_flow_host host = {
 	.region = h_region,
 	.log = h_log,
 	.set_logging = h_set_logging,
+	.denied = h_denied,
+	.blocked = h_blocked,
 };
 
 static void flow_outcome(struct cc_contact *c, enum bw_flow_outcome out)
@@ -269,7 +302,9 @@ static void flow_outcome(struct cc_contact *c, enum bw_flow_outcome out)
 		(void)cc_contact_save(c);
 		cc_route(c->in);
 		break;
-	case BW_FLOW_DISCONNECT: (void)cc_contact_end(c, "CONTACT_FLOW_DISCONNECT"); break;
+	case BW_FLOW_DISCONNECT:
+		(void)cc_contact_end(c, c->end_reason ? c->end_reason : "CONTACT_FLOW_DISCONNECT");
+		break;
 	case BW_FLOW_FAILED: (void)cc_contact_end(c, "FLOW_ERROR"); break;
 	}
 }
@@ -354,6 +389,7 @@ static void add_on_loop(void *arg)
 	memcpy(c->display_name, n->display_name, sizeof(c->display_name));
 	memcpy(c->email, n->email, sizeof(c->email));
 	memcpy(c->address, n->address, sizeof(c->address));
+	memcpy(c->phone_number, n->phone_number, sizeof(c->phone_number));
 	memcpy(c->region, n->region, sizeof(c->region));
 	c->attrs = n->attributes ? n->attributes : json_object();
 	n->attributes = NULL;
@@ -375,6 +411,9 @@ static void add_on_loop(void *arg)
 		in->contacts->prev = c;
 	in->contacts = c;
 	a->r = BW_OK;
+	/* A callback has no socket to wait for: its flow runs at once. */
+	if (strcmp(c->rec.channel, "CHAT") != 0)
+		cc_flow_continue(c);
 }
 
 bw_result bw_cc_contact_add(struct bw_cc_new_contact *n)
@@ -396,10 +435,11 @@ json_t *cc_contact_json(const struct cc_contact *c)
 {
 	char it[40];
 	bw_time_rfc3339_ms(c->rec.initiated_at, it, sizeof(it));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "id", c->rec.id, "instance_id",
-	                 c->rec.instance_id, "channel", c->rec.channel, "state",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:s}", "id", c->rec.id,
+	                 "instance_id", c->rec.instance_id, "channel", c->rec.channel, "state",
 	                 c->acw ? "AFTER_CONTACT_WORK" : c->rec.state, "queue_id", c->rec.queue_id,
-	                 "display_name", c->display_name, "attributes", c->attrs,
+	                 "display_name", c->display_name, "phone_number",
+	                 c->phone_number[0] ? c->phone_number : NULL, "attributes", c->attrs,
 	                 "initiation_timestamp", it);
 }
 
@@ -426,12 +466,16 @@ static void tick_contact(struct cc_contact *c, double now)
 		(void)cc_agent_release(c->agent, c);
 		return;
 	}
-	if (!c->ended && now - c->last_activity > (double)cc_set.chat_idle_timeout_s)
+	if (!strcmp(c->rec.channel, "CHAT") &&
+	    now - c->last_activity > (double)cc_set.chat_idle_timeout_s)
 		(void)cc_contact_end(c, "IDLE_TIMEOUT");
 }
 
 static void tick(void)
 {
+	static unsigned ticks;
+	if (++ticks % 100 == 0)
+		bw_guard_sweep(); /* every 10 s */
 	double now = cc_now();
 	for (size_t i = 0; i < cc__insts.cap; i++) {
 		struct cc_inst *in = cc__insts.slots[i].val;
@@ -460,15 +504,19 @@ bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int dura
 	size_t n = 0;
 	if (r == BW_OK)
 		r = bw_store_contacts_end_live(s, "SERVER_RESTART", cc_now_ms(), &n);
-	bw_store_close(s);
-	if (r != BW_OK)
-		return r;
-	if (n) {
+	if (r == BW_OK && n) {
 		char num[24];
 		snprintf(num, sizeof(num), "%zu", n);
 		bw_log(BW_LOG_INFO, "contacts live at the last stop were ended", "count", num,
 		       "reason", "SERVER_RESTART");
 	}
+	/* The deny list and the windows come back from the store. */
+	if (r == BW_OK)
+		r = bw_guard_start(s, cc_now_ms(), (int)bw_config_int(cfg, "public_rate_limit"),
+		                   (int)bw_config_int(cfg, "public_rate_window_s"));
+	bw_store_close(s);
+	if (r != BW_OK)
+		return r;
 	bw_server_set_tick(tick);
 	return cc_persist_start(db_path, durability);
 }
@@ -504,6 +552,7 @@ void bw_cc_stop(void)
 		}
 		free(in);
 	}
+	bw_guard_stop();
 	cc_map_free(&cc__insts);
 	cc_map_free(&contacts);
 	cc_map_free(&flows);

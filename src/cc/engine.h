@@ -54,6 +54,7 @@ struct bw_cc_new_contact {
 	char display_name[136];
 	char email[264];
 	char address[64];
+	char phone_number[24]; /* CALLBACK: E.164 */
 	char region[4];
 	struct bw_cc_queue_snap *queues;
 	size_t nqueues;
@@ -65,7 +66,7 @@ BW_MUST_USE bw_result bw_cc_contact_add(struct bw_cc_new_contact *n);
 
 /* The JSON text a contact's customer blob holds (sealed by the writer). */
 char *bw_cc_customer_json(const char *display_name, const char *email, const char *address,
-                          const json_t *attributes);
+                          const char *phone_number, const json_t *attributes);
 
 #define BW_CC_MAX_RP_QUEUES 50
 struct bw_cc_agent_info {
@@ -74,6 +75,7 @@ struct bw_cc_agent_info {
 	char name[136];
 	char status[40];
 	int cap_chat, cap_callback;
+	bool outbound; /* holds Contacts.Outbound: may be offered callbacks */
 	size_t nqueues;
 	struct bw_rp_queue queues[BW_CC_MAX_RP_QUEUES];
 };
@@ -92,6 +94,11 @@ BW_MUST_USE bw_result bw_cc_agent_end(const char *iid, const char *uid, const ch
 /* BW_INVALID with *why for bad text. */
 BW_MUST_USE bw_result bw_cc_agent_message(const char *iid, const char *uid, const char *cid,
                                           const char *text, json_t **out, const char **why);
+/* A callback's outcome (attributes callback_outcome, callback_note);
+ * BW_INVALID for a contact that is not a callback. */
+BW_MUST_USE bw_result bw_cc_outcome(const char *iid, const char *uid, const char *cid,
+                                    const char *outcome, const char *note, json_t **out,
+                                    const char **why);
 /* Ends a live contact (reason API). */
 BW_MUST_USE bw_result bw_cc_stop_contact(const char *iid, const char *cid);
 /* Per-queue real-time figures of one instance. */

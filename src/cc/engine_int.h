@@ -49,7 +49,7 @@ struct cc_contact {
 	struct cc_contact *qprev, *qnext; /* in its queue while queued or offered */
 	struct cc_inst *in;
 	struct bw_contact rec; /* rec.customer stays NULL: persist seals a copy */
-	char display_name[136], email[264], address[64], region[4];
+	char display_name[136], email[264], address[64], phone_number[24], region[4];
 	json_t *attrs;
 	char *input; /* $.StoredCustomerInput; wiped */
 	struct cc_flow *flow;
@@ -77,6 +77,7 @@ struct cc_contact {
 	struct bw_flow_log_entry *log; /* the flow log not yet handed to the writer */
 	size_t nlog, caplog;
 	long long log_seq;
+	const char *end_reason; /* set by a block that ends the contact (static) */
 };
 
 struct cc_agent {
@@ -86,6 +87,7 @@ struct cc_agent {
 	char name[136];
 	char status[40];
 	int cap_chat, cap_callback;
+	bool outbound;
 	size_t nqueues;
 	struct bw_rp_queue *queues;
 	double idle_since;

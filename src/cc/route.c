@@ -149,7 +149,9 @@ static struct cc_contact *best_for(struct cc_agent *a, long long now_ms, bool ho
 		if (!q || !q->count || (best && rq->priority > bestp))
 			continue;
 		for (struct cc_contact *c = q->head; c; c = c->qnext) {
-			if (c->offered || load(a, c->rec.channel) >= capacity(a, c->rec.channel) ||
+			bool callback = !strcmp(c->rec.channel, "CALLBACK");
+			if (c->offered || (callback && !a->outbound) ||
+			    load(a, c->rec.channel) >= capacity(a, c->rec.channel) ||
 			    (honor_exclusions && excluded(c, a->uid)) ||
 			    now_ms - c->rec.enqueued_at < (long long)rq->delay_s * 1000)
 				continue;
@@ -178,10 +180,12 @@ static void offer(struct cc_agent *a, struct cc_contact *c)
 	snprintf(c->rec.state, sizeof(c->rec.state), "OFFERED");
 	char exp[40];
 	bw_time_rfc3339_ms(cc_now_ms() + cc_set.offer_timeout_s * 1000, exp, sizeof(exp));
-	cc_agent_send_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s}", "type", "offer",
-	                                "contact_id", c->rec.id, "channel", c->rec.channel,
+	cc_agent_send_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:s}", "type",
+	                                "offer", "contact_id", c->rec.id, "channel", c->rec.channel,
 	                                "queue_id", c->rec.queue_id, "display_name",
-	                                c->display_name, "attributes", c->attrs, "expires_at", exp));
+	                                c->display_name, "phone_number",
+	                                c->phone_number[0] ? c->phone_number : NULL, "attributes",
+	                                c->attrs, "expires_at", exp));
 	(void)cc_contact_save(c);
 }
 

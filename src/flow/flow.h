@@ -57,6 +57,11 @@ struct bw_flow_host {
 	/* One flow-log line: the block and the branch it took (never a value). */
 	void (*log)(void *ctx, const char *action_id, const char *type, const char *branch);
 	void (*set_logging)(void *ctx, bool on);
+	/* CheckContactFilter: is any of the contact's identifiers deny-listed?
+	 * identifier is "CustomerEndpoint", "SourceIp", "Email" or NULL (all). */
+	bool (*denied)(void *ctx, const char *identifier);
+	/* The contact is refused by the filter and leaves the flow. */
+	void (*blocked)(void *ctx);
 };
 
 /* Where a contact is in its flow. */

@@ -181,6 +181,8 @@ void bw_guard_deny_put(const struct bw_fraud_deny *e);
 void bw_guard_deny_del(const char *iid, const char *id);
 /* On the loop (the flow block): does the deny list hold any of these? */
 bool bw_guard_denied_any(const char *iid, const struct bw_fraud_id *ids, size_t nids);
+/* Drops expired entries and idle keys (the engine's tick, now and then). */
+void bw_guard_sweep(void);
 /* Prometheus lines (loop thread); malloc'd. */
 char *bw_guard_metrics_text(void);
 /* The key a window counts an identifier under, hashed so that neither the

@@ -93,6 +93,15 @@ const CONTRACT = {
   'GET /v1/instances/{iid}/contacts/{cid}': [['user'], 'ContactSearch.View'],
   'GET /v1/instances/{iid}/contacts/{cid}/transcript': [['user'], 'Transcripts.View'],
   'GET /v1/instances/{iid}/contacts/{cid}/flow-log': [['user'], 'ContactSearch.View'],
+  // fraud
+  'POST /v1/instances/{iid}/deny-list': [['user'], 'Fraud.Edit'],
+  'GET /v1/instances/{iid}/deny-list': [['user'], 'Fraud.View'],
+  'POST /v1/instances/{iid}/deny-list/import': [['user'], 'Fraud.Edit'],
+  'GET /v1/instances/{iid}/deny-list/{dlid}': [['user'], 'Fraud.View'],
+  'PATCH /v1/instances/{iid}/deny-list/{dlid}': [['user'], 'Fraud.Edit'],
+  'DELETE /v1/instances/{iid}/deny-list/{dlid}': [['user'], 'Fraud.Edit'],
+  'GET /v1/instances/{iid}/contact-filter': [['user'], 'Fraud.View'],
+  'PATCH /v1/instances/{iid}/contact-filter': [['user'], 'Fraud.Edit'],
 };
 
 const POWER_AGENT = ['Contacts.Handle', 'Metrics.RealTime.View', 'ContactSearch.View'];
@@ -112,6 +121,15 @@ let flowA; // a flow of A with a published version 1 (flows; DELETE rows get thr
 const MATRIX_FLOW = {
   Version: '2019-10-30', StartAction: 'bye', Actions: [{ Identifier: 'bye', Type: 'DisconnectParticipant' }],
 };
+let denyA; // a deny-list entry of A, read and PATCHed by the matrix (fraud; DELETE rows get throwaways)
+let denySeq = 0;
+async function createDenyA() { // an address of 10.0.0.0/8: the matrix calls from loopback
+  denySeq += 1;
+  const value = `10.${(denySeq >> 16) & 255}.${(denySeq >> 8) & 255}.${denySeq & 255}`;
+  const r = await api(d.url, 'POST', `/v1/instances/${A.id}/deny-list`, { key: adminA, body: { type: 'IP', value, reason: 'matrix' } });
+  assert.equal(r.status, 201, show(r));
+  return r.json.id;
+}
 // keys: an ACTIVE key of A, read and PATCHed by the matrix; DELETE rows and
 // POST bodies use DISABLED keys, which take none of the two ACTIVE slots.
 const MATRIX_PUB = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' });
@@ -166,6 +184,7 @@ before(async () => {
   }
   flowA = await createFlowA(true);
   ekA = await createEncKeyA('ACTIVE'); // keys
+  denyA = await createDenyA();
   victim = await createUser(d, adminA, A.id, { username: 'victim' });
   await createUser(d, adminA, A.id, { username: 'probe', password: PASSWORD });
 
@@ -253,6 +272,7 @@ async function buildRequest(route, p) {
   if ('fid' in params) params.fid = route.method === 'DELETE' ? await createFlowA() : flowA; // flows
   if ('n' in params) params.n = '1';
   if ('ekid' in params) params.ekid = route.method === 'DELETE' ? await createEncKeyA('DISABLED') : ekA; // keys
+  if ('dlid' in params) params.dlid = route.method === 'DELETE' ? await createDenyA() : denyA; // fraud
   // contacts: the matrix starts no chat, so an allowed row reaches the handler and is answered 404 (see check)
   if ('cid' in params) params.cid = NO_CONTACT;
   if ('sid' in params) params.sid = p.spareSessionId ?? `se_${crypto.randomBytes(16).toString('base64url')}`;
@@ -291,6 +311,11 @@ async function buildRequest(route, p) {
       'POST /v1/instances/{iid}/encryption-keys': { key_id: unique('mx'), public_key: MATRIX_PUB, status: 'DISABLED' },
       'POST /v1/instances/{iid}/encryption-keys/test-encrypt': { plaintext: 'matrix' },
       'PATCH /v1/instances/{iid}/encryption-keys/{ekid}': { status: 'ACTIVE' },
+      // fraud
+      'POST /v1/instances/{iid}/deny-list': { type: 'EMAIL', value: `${unique('mx')}@example.com` },
+      'POST /v1/instances/{iid}/deny-list/import': { csv: 'type,value,reason,expires_at\n' },
+      'PATCH /v1/instances/{iid}/deny-list/{dlid}': { reason: 'touched by the matrix' },
+      'PATCH /v1/instances/{iid}/contact-filter': { dry_run: false },
     };
     body = bodies[key] ?? {}; // a well-formed object: 400 at worst, after authorization
   }

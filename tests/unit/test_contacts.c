@@ -582,7 +582,8 @@ static void test_contact_json(void **state)
 	assert_contains(s, "\"initiation_timestamp\":\"2026-11-30T12:00:00.123Z\"");
 	assert_contains(s, "\"flow_version\":3");
 	assert_contains(s, "\"customer_endpoint\":{\"address\":\"203.0.113.9\","
-	                   "\"display_name\":\"Ada\",\"email\":null,\"type\":\"CHAT\"}");
+	                   "\"display_name\":\"Ada\",\"email\":null,"
+	                   "\"source_address\":\"203.0.113.9\",\"type\":\"CHAT\"}");
 	assert_contains(s, "\"queue\":{\"dequeue_timestamp\":null,"
 	                   "\"enqueue_timestamp\":\"2026-11-30T12:00:01.000Z\",\"id\":\"qu_1\"}");
 	assert_contains(s, "\"agent\":null");

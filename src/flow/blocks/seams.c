@@ -15,13 +15,21 @@ static int ccf_validate(struct bw_flow_check *ck, const struct bw_flow_action *a
 	return bad;
 }
 
-/* A seam for the fraud issue: until the contact filter exists every
- * contact is allowed. */
+/* The contact filter inside a flow (C10): the deny list is asked again
+ * (an entry may have been added since the contact arrived); a blocked
+ * contact takes the ContactBlocked branch, or is ended when the flow has
+ * none. Window limits are counted at the entry only. */
 static struct bw_branch ccf_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
 {
-	(void)x;
-	(void)a;
-	return BW_BR(BW_BR_NEXT);
+	const char *id = json_string_value(json_object_get(a->params, "Identifier"));
+	if (!x->h->denied || !x->h->denied(x->ctx, id))
+		return BW_BR(BW_BR_NEXT);
+	for (size_t i = 0; i < a->nerrs; i++)
+		if (!strcmp(a->errs[i].type, "ContactBlocked"))
+			return BW_BR_ERR("ContactBlocked");
+	if (x->h->blocked)
+		x->h->blocked(x->ctx);
+	return BW_BR(BW_BR_END);
 }
 
 static const char *const ccf_errors[] = {"ContactBlocked", "NoMatchingError", NULL};
