@@ -25,9 +25,11 @@ static bw_result snapshots(struct bw_ctx *c, const char *iid, const json_t *doc,
 		return BW_NOMEM;
 	size_t i;
 	json_t *act;
+	bool encrypts = false;
 	json_array_foreach(json_object_get(doc, "Actions"), i, act)
 	{
 		const json_t *p = json_object_get(act, "Parameters");
+		encrypts |= json_object_get(p, "EncryptionKeyId") != NULL;
 		const char *qid = json_string_value(json_object_get(p, "QueueId"));
 		const char *hid = json_string_value(json_object_get(p, "HoursOfOperationId"));
 		struct bw_queue q;
@@ -47,6 +49,9 @@ static bw_result snapshots(struct bw_ctx *c, const char *iid, const json_t *doc,
 		}
 		bw_hoo_clear(&h);
 	}
+	/* The flow encrypts customer input: the instance's active keys now. */
+	if (encrypts && bw_store_enckey_active(c->store, iid, n->keys, &n->nkeys) != BW_OK)
+		n->nkeys = 0;
 	return BW_OK;
 }
 
@@ -89,6 +94,9 @@ static void free_new(struct bw_cc_new_contact *n)
 	json_decref(n->attributes);
 	free(n->queues);
 	free(n->hours);
+	for (size_t i = 0; i < n->nkeys; i++)
+		bw_enckey_clear(&n->keys[i]);
+	n->nkeys = 0;
 }
 
 

@@ -101,6 +101,28 @@ unsigned long long cc_message(struct cc_contact *c, const char *role, const char
 	return cc_persist_message(&m, text, n, frame);
 }
 
+void cc_mask(const char *s, size_t n, char *out, size_t outsz)
+{
+	/* Bullets, and the last four characters of a long enough value (what
+	 * receipts show of a card number). */
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	size_t shown = chars >= 12 ? 4 : 0, k = 0;
+	for (size_t i = 0; i < 8 && k + 4 < outsz; i++) {
+		memcpy(out + k, "\xe2\x80\xa2", 3); /* U+2022 */
+		k += 3;
+	}
+	for (size_t i = n >= shown ? n - shown : 0; shown && i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			shown = 0; /* only plain ASCII ends are shown */
+	if (shown && n >= shown && k + shown < outsz) {
+		memcpy(out + k, s + n - shown, shown);
+		k += shown;
+	}
+	out[k] = '\0';
+}
+
 static void transcript_add(struct cc_contact *c, const char *frame)
 {
 	if (c->ntranscript == CC_MAX_TRANSCRIPT) {
@@ -219,7 +241,16 @@ static void on_message(struct bw_ws *ws, const char *text, size_t len)
 		if (bad) {
 			send_error(ws, too_long ? "PayloadTooLarge" : "InvalidParameter", bad);
 		} else {
-			(void)cc_message(c, "CUSTOMER", "", c->display_name, s, n, NULL);
+			/* An answer the flow may encrypt (C15) is kept out of the
+			 * transcript: everyone sees a mask, the flow gets the value. */
+			if (c->waiting_input && c->nkeys) {
+				char mask[64];
+				cc_mask(s, n, mask, sizeof(mask));
+				(void)cc_message(c, "CUSTOMER", "", c->display_name, mask, strlen(mask),
+				                 NULL);
+			} else {
+				(void)cc_message(c, "CUSTOMER", "", c->display_name, s, n, NULL);
+			}
 			cc_flow_input(c, s, n);
 		}
 	}

@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "fraud/fraud.h"
+#include "sec/esdk.h"
 
 struct bw_cc_settings cc_set;
 struct cc_map cc__insts;
@@ -110,6 +111,8 @@ void cc_contact_release(struct cc_contact *c)
 	}
 	free(c->qsnaps);
 	free(c->hsnaps);
+	for (size_t i = 0; i < c->nkeys; i++)
+		bw_enckey_clear(&c->keys[i]);
 	for (size_t i = 0; i < c->ntranscript; i++) {
 		sodium_memzero(c->transcript[i], strlen(c->transcript[i]));
 		free(c->transcript[i]);
@@ -269,6 +272,31 @@ static bool h_denied(void *ctx, const char *identifier)
 	return bw_guard_denied_any(c->rec.instance_id, ids, n);
 }
 
+static int h_encrypt_input(void *ctx, const char *key_id, const char *attribute)
+{
+	struct cc_contact *c = ctx;
+	struct bw_esdk_key keys[BW_ENCKEY_MAX_ACTIVE];
+	bool named = false;
+	for (size_t i = 0; i < c->nkeys; i++) {
+		keys[i] = (struct bw_esdk_key){c->keys[i].key_id, c->keys[i].public_key};
+		named |= !strcmp(c->keys[i].key_id, key_id);
+	}
+	if (!named || !c->input)
+		return -1;
+	const struct bw_esdk_pair pairs[] = {{BW_ESDK_CTX_INSTANCE, c->rec.instance_id},
+	                                     {BW_ESDK_CTX_CONTACT, c->rec.id},
+	                                     {BW_ESDK_CTX_ATTRIBUTE, attribute}};
+	char *b64 = NULL;
+	bw_result r = bw_esdk_encrypt(keys, c->nkeys, pairs, 3, (const uint8_t *)c->input,
+	                              strlen(c->input), &b64);
+	wipe_input(c); /* the plaintext is dropped either way */
+	if (r != BW_OK)
+		return -1;
+	int rc = h_attr_set(c, attribute, b64);
+	free(b64);
+	return rc;
+}
+
 static void h_blocked(void *ctx)
 {
 	struct cc_contact *c = ctx;
@@ -288,6 +316,7 @@ static const struct bw_flow_host host = {
 	.set_logging = h_set_logging,
 	.denied = h_denied,
 	.blocked = h_blocked,
+	.encrypt_input = h_encrypt_input,
 };
 
 static void flow_outcome(struct cc_contact *c, enum bw_flow_outcome out)
@@ -397,6 +426,10 @@ static void add_on_loop(void *arg)
 	c->nqsnaps = n->nqueues;
 	c->hsnaps = n->hours;
 	c->nhsnaps = n->nhours;
+	memcpy(c->keys, n->keys, sizeof(c->keys));
+	c->nkeys = n->nkeys;
+	memset(n->keys, 0, sizeof(n->keys));
+	n->nkeys = 0;
 	n->queues = NULL;
 	n->hours = NULL;
 	c->flow = flow_share(&c->rec, n->flow);
@@ -424,6 +457,9 @@ bw_result bw_cc_contact_add(struct bw_cc_new_contact *n)
 	json_decref(n->attributes);
 	free(n->queues);
 	free(n->hours);
+	for (size_t i = 0; i < n->nkeys; i++)
+		bw_enckey_clear(&n->keys[i]);
+	n->nkeys = 0;
 	n->flow = NULL;
 	n->attributes = NULL;
 	n->queues = NULL;

@@ -60,6 +60,8 @@ struct bw_cc_new_contact {
 	size_t nqueues;
 	struct bw_cc_hours_snap *hours;
 	size_t nhours;
+	struct bw_enckey keys[BW_ENCKEY_MAX_ACTIVE]; /* active encryption keys (C15) */
+	size_t nkeys;
 };
 /* Takes everything in n (also on failure). */
 BW_MUST_USE bw_result bw_cc_contact_add(struct bw_cc_new_contact *n);

@@ -61,6 +61,8 @@ struct cc_contact {
 	size_t nqsnaps;
 	struct bw_cc_hours_snap *hsnaps;
 	size_t nhsnaps;
+	struct bw_enckey keys[BW_ENCKEY_MAX_ACTIVE];
+	size_t nkeys;
 	struct cc_queue *queue;
 	struct cc_agent *agent; /* offered to, connected to, or in ACW with */
 	bool offered, acw;
@@ -147,6 +149,8 @@ void cc_reject(struct cc_agent *a, struct cc_contact *c);
 unsigned long long cc_message(struct cc_contact *c, const char *role, const char *sender_id,
                               const char *display_name, const char *text, size_t n,
                               json_t **out);
+/* A mask for a value kept out of the transcript (C15). */
+void cc_mask(const char *s, size_t n, char *out, size_t outsz);
 /* An event to the customer sockets and the agent (when connected). */
 void cc_event(struct cc_contact *c, const char *event, const char *role, const char *name,
               const char *reason);

@@ -62,6 +62,10 @@ struct bw_flow_host {
 	bool (*denied)(void *ctx, const char *identifier);
 	/* The contact is refused by the filter and leaves the flow. */
 	void (*blocked)(void *ctx);
+	/* StoreCustomerInput: encrypts $.StoredCustomerInput to the instance's
+	 * active keys (one of them key_id) into the attribute and drops the
+	 * plaintext; 0, or -1 (no input, no such active key, a failure). */
+	int (*encrypt_input)(void *ctx, const char *key_id, const char *attribute);
 };
 
 /* Where a contact is in its flow. */

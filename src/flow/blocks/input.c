@@ -180,13 +180,16 @@ static int sci_validate(struct bw_flow_check *ck, const struct bw_flow_action *a
 	return bad;
 }
 
-/* A seam for the data-protection issue: until encryption keys exist the
- * block takes its error branch and the input is not stored anywhere. */
+/* The input, encrypted to the integrator's keys (C15): only the AWS
+ * Encryption SDK message is kept; anything wrong takes NoMatchingError and
+ * nothing is stored. */
 static struct bw_branch sci_run(const struct bw_flow_exec *x, const struct bw_flow_action *a)
 {
-	(void)x;
-	(void)a;
-	return BW_BR_ERR("NoMatchingError");
+	const char *key = json_string_value(json_object_get(a->params, "EncryptionKeyId"));
+	const char *attr = json_string_value(json_object_get(a->params, "Attribute"));
+	if (!x->h->encrypt_input || !key || !attr || x->h->encrypt_input(x->ctx, key, attr) != 0)
+		return BW_BR_ERR("NoMatchingError");
+	return BW_BR(BW_BR_NEXT);
 }
 
 static const char *const sci_errors[] = {"NoMatchingError", NULL};
