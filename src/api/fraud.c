@@ -553,10 +553,9 @@ static void reply_line_errors(struct bw_ctx *c, struct import *im)
 	snprintf(msg, sizeof(msg), "%zu line%s of the file %s not valid%s; nothing was imported",
 	         im->total, im->total == 1 ? "" : "s", im->total == 1 ? "is" : "are",
 	         im->total > im->nerrs ? " (the first ones are listed)" : "");
-	/* The list inside the error object, as InvalidFlow has it, and next to it. */
-	json_t *body =
-	    json_pack("{s:{s:s, s:s, s:s, s:O}, s:o}", "error", "code", "InvalidParameter",
-	              "message", msg, "field", "csv", "errors", arr, "errors", arr);
+	/* The list inside the error object, as InvalidFlow has it. */
+	json_t *body = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", "InvalidParameter",
+	                         "message", msg, "field", "csv", "errors", arr);
 	if (!body)
 		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 	else
