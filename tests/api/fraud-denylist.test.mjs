@@ -54,6 +54,7 @@ describe('manual entries', () => {
       [{ type: 'IP', value: '2001:db8:5::/48', expires_at: future }, '2001:db8:5::/48'],
       [{ type: 'NUMBER', value: '+12025550147', reason: 'fraud ring' }, '+12025550147'],
       [{ type: 'EMAIL', value: 'Mallory@Example.COM' }, 'mallory@example.com'],
+      [{ type: 'IP', value: '2001:0DB8:0000:0000:0000:0000:0000:0abc' }, '2001:db8::abc'], // canonical text
     ];
     const made = [];
     for (const [body, value] of cases) {
@@ -83,6 +84,7 @@ describe('manual entries', () => {
       { type: 'IP', value: '198.51.100.0/24', reason: 'again' },
       { type: 'NUMBER', value: '+12025550147' },
       { type: 'EMAIL', value: 'mallory@example.com' }, // the same e-mail in another case
+      { type: 'IP', value: '2001:db8::abc' }, // the same address written otherwise
     ]) {
       const r = await post(ctx, body);
       assertError(r, 409, 'Conflict', undefined, JSON.stringify(body));

@@ -260,6 +260,21 @@ describe('a flood from one address (chats, default 20 per 10 minutes per address
     assert.equal(other.status, 201, `another /64: ${show(other)}`);
   });
 
+  test('IPv4-mapped IPv6 (::ffff:a.b.c.d from a dual-stack proxy) counts as its IPv4 address, not as one shared /64', async () => {
+    const ctx = await setupCallbackCenter(d, init.key);
+    await setRule(d, ctx.admin, ctx.iid, 'ADDRESS', { limit: 2, window_s: 600, deny_s: 3600 });
+    // Three different clients behind the mapped prefix: were they one /64, the third would be refused.
+    const a = nextV4();
+    for (const ip of [a, nextV4(), nextV4()]) {
+      const r = await chatFrom(d, ctx, `::ffff:${ip}`);
+      assert.equal(r.status, 201, `::ffff:${ip}: ${show(r)}`);
+    }
+    // The mapped and the plain form are one client: the second from a passes, the third is refused.
+    assert.equal((await chatFrom(d, ctx, a)).status, 201, `${a}, its second contact`);
+    assertBlocked(await chatFrom(d, ctx, `::ffff:${a}`), `${a}, its third contact (mapped form)`);
+    await autoEntry(ctx, 'IP', a);
+  });
+
   test('one e-mail (default 10 per hour), whatever its case and address: the 11th is refused and the lower-cased e-mail is listed', async () => {
     const ctx = await setupCallbackCenter(d, init.key);
     const local = `flood-${process.pid}`;
