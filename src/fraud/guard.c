@@ -200,9 +200,10 @@ static void public_on_loop(void *arg)
 	char key[256];
 	if (bw_fraud_key(BW_FRAUD_ADDRESS, p->address, key, sizeof(key)) != 0)
 		return;
-	if (!bw_fraud_would_pass(rate, "", &rate_rule, key, now))
-		p->retry = rate_rule.window_s;
-	else
+	if (!bw_fraud_would_pass(rate, "", &rate_rule, key, now)) {
+		long long ms = bw_fraud_wait_ms(rate, "", &rate_rule, key, now);
+		p->retry = ms > 0 ? (int)((ms + 999) / 1000) : rate_rule.window_s;
+	} else
 		bw_ignore(bw_fraud_count(rate, "", &rate_rule, key, now));
 }
 
