@@ -34,6 +34,8 @@ if [ -n "$key" ]; then
   echo "  platform API key (shown once): $key"
   echo "  demo instance $iid: user admin, password (shown once): $password"
   echo "  try: curl -H 'content-type: application/json' -d '{\"username\":\"admin\",\"password\":\"$password\"}' http://$pub/v1/instances/$iid/auth/login"
+  # A working contact center: hours, a queue, a flow, entry points, an agent.
+  python3 "$(dirname "$0")/demo-center.py" "http://$pub" "$iid" "$password"
 else
   echo "  $DATA already existed: its credentials were shown when it was created."
 fi

@@ -1,5 +1,6 @@
 // `make run`'s demo script: prints the URLs (public first), the one-time
-// platform key and the demo admin's credential, which log in for real.
+// platform key and the demo admin's credential, which log in for real, and
+// a working contact center (chat and callback entry points, an agent).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -50,6 +51,27 @@ test('the demo prints working URLs and credentials, then stops on SIGTERM', asyn
     assert.deepEqual((await settings.json()).approved_origins, [`http://127.0.0.1:${pub}`]);
     const metrics = await fetch(`http://127.0.0.1:${adm}/metrics`);
     assert.equal(metrics.status, 200);
+    // A working contact center: the printed chat entry point takes a chat,
+    // the callback one a callback, and the demo agent logs in.
+    const ep = out.match(/chat entry point: (ep_[A-Za-z0-9_-]+)\s+callback entry point: (ep_[A-Za-z0-9_-]+)/);
+    const agent = out.match(/demo agent: user agent, password \(shown once\): (\S+)/);
+    assert.ok(ep && agent, out);
+    const chat = await fetch(`http://127.0.0.1:${pub}/v1/public/instances/${m[1]}/chats`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ entry_point: ep[1], display_name: 'Ada' }),
+    });
+    assert.equal(chat.status, 201, await chat.clone().text());
+    assert.match((await chat.json()).participant_token, /^bwc_/);
+    const cb = await fetch(`http://127.0.0.1:${pub}/v1/public/instances/${m[1]}/callbacks`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ entry_point: ep[2], phone_number: '+33 6 12 34 56 78' }),
+    });
+    assert.equal(cb.status, 201, await cb.clone().text());
+    const alogin = await fetch(`http://127.0.0.1:${pub}/v1/instances/${m[1]}/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'agent', password: agent[1] }),
+    });
+    assert.equal(alogin.status, 200);
   } finally {
     child.kill('SIGTERM');
     await exited;
