@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/routing_int.h"
+#include "core/csv.h"
 #include "core/ids.h"
 #include "fraud/fraud.h"
 #include "store/store.h"
@@ -315,73 +316,13 @@ static void line_error(struct import *im, int line, const char *message)
 	im->total++;
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* Splits one line (without its line end) into fields in place, with RFC
- * 4180 quoting inside the line; unquoted fields are trimmed. Returns the
- * number of fields (max + 1 when there are more), -1 when a quote is not
- * closed or text follows a closing quote. */
-static int csv_fields(char *s, char **f, int max)
-{
-	int n = 0;
-	for (;;) {
-		if (n == max)
-			return max + 1;
-		char *start = s;
-		while (*start == ' ' || *start == '\t')
-			start++;
-		if (*start != '"') {
-			char *comma = strchr(s, ',');
-			if (comma)
-				*comma = '\0';
-			f[n++] = trim(s);
-			if (!comma)
-				return n;
-			s = comma + 1;
-			continue;
-		}
-		char *out = start, *r = start + 1;
-		f[n++] = start;
-		for (;;) {
-			if (!*r)
-				return -1;
-			if (*r == '"' && r[1] == '"') {
-				*out++ = '"';
-				r += 2;
-			} else if (*r == '"') {
-				r++;
-				break;
-			} else {
-				*out++ = *r++;
-			}
-		}
-		while (*r == ' ' || *r == '\t')
-			r++;
-		char next = *r;
-		*out = '\0'; /* out < r: the rest of the line is intact */
-		if (next != ',' && next)
-			return -1;
-		if (!next)
-			return n;
-		s = r + 1;
-	}
-}
-
 static bool header_ok(char *line)
 {
 	static const char *const names[] = {"type", "value", "reason", "expires_at"};
 	char *f[4];
 	if (!strncmp(line, "\xef\xbb\xbf", 3)) /* a byte order mark */
 		line += 3;
-	if (csv_fields(line, f, 4) != 4)
+	if (bw_csv_fields(line, f, 4) != 4)
 		return false;
 	for (int i = 0; i < 4; i++)
 		if (strcasecmp(f[i], names[i]))
@@ -393,7 +334,7 @@ static bool header_ok(char *line)
 static void import_line(struct bw_ctx *c, struct import *im, char *line, int lineno)
 {
 	char *f[4];
-	int kind, nf = csv_fields(line, f, 4);
+	int kind, nf = bw_csv_fields(line, f, 4);
 	struct bw_deny_row *d = &im->rows[im->n];
 	const char *why = NULL;
 	memset(d, 0, sizeof(*d));
