@@ -100,6 +100,18 @@ void bw_api_filter_get(struct bw_ctx *c);
 void bw_api_filter_update(struct bw_ctx *c);
 /* end fraud */
 
+/* secrets and roles (C7) */
+void bw_api_secrets_create(struct bw_ctx *c);
+void bw_api_secrets_list(struct bw_ctx *c);
+void bw_api_secrets_get(struct bw_ctx *c);
+void bw_api_secrets_rotate(struct bw_ctx *c);
+void bw_api_secrets_delete(struct bw_ctx *c);
+void bw_api_jwks(struct bw_ctx *c);
+void bw_api_signing_keys_list(struct bw_ctx *c);
+void bw_api_signing_keys_rotate(struct bw_ctx *c);
+void bw_api_signing_keys_test_sign(struct bw_ctx *c);
+/* end secrets and roles */
+
 /* encryption keys */
 void bw_api_enckeys_create(struct bw_ctx *c);
 void bw_api_enckeys_list(struct bw_ctx *c);

@@ -7,6 +7,8 @@
 
 #include "api/api.h"
 #include "core/ids.h"
+#include "core/log.h"
+#include "integ/role.h"
 #include "sec/authz.h"
 #include "sec/isettings.h"
 #include "sec/password.h"
@@ -125,6 +127,11 @@ void bw_api_instances_create(struct bw_ctx *c)
 	sodium_memzero(hash, sizeof(hash));
 	for (size_t i = 0; i < bw_default_profiles_count; i++)
 		bw_profile_clear(&profiles[i]);
+	/* C7: every instance has a signing key from its creation (older ones
+	 * get theirs on first use, which is also the fallback here). */
+	if (r == BW_OK && bw_role_keys_ensure(c->store, in.id) != BW_OK)
+		bw_log(BW_LOG_WARN, "no signing key made with the instance; made on first use",
+		       "instance_id", in.id);
 	if (r == BW_OK) {
 		json_t *o = instance_json(&in);
 		json_object_set_new(o, "admin_user_id", json_string(u.id));

@@ -161,6 +161,25 @@ const struct bw_route bw_routes[] = {
 	  "contact_filter.update"),
 	/* end fraud */
 
+	/* secrets and roles (C7) */
+#define SC I "/secrets"
+	R("POST", SC, USER, "Secrets.Edit", bw_api_secrets_create, BODY, "secrets.create"),
+	R("GET", SC, USER, "Secrets.View", bw_api_secrets_list, 0, "secrets.list"),
+	R("GET", SC "/{scid}", USER, "Secrets.View", bw_api_secrets_get, 0, "secrets.get"),
+	R("POST", SC "/{scid}/rotate", USER, "Secrets.Edit", bw_api_secrets_rotate, BODY,
+	  "secrets.rotate"),
+	R("DELETE", SC "/{scid}", USER, "Secrets.Edit", bw_api_secrets_delete, 0, "secrets.delete"),
+#undef SC
+#define SK I "/signing-keys"
+	R("GET", SK, USER, "Keys.View", bw_api_signing_keys_list, 0, "signing_keys.list"),
+	R("POST", SK "/rotate", USER, "Keys.Edit", bw_api_signing_keys_rotate, 0,
+	  "signing_keys.rotate"),
+	R("POST", SK "/test-sign", USER, "Integrations.Edit", bw_api_signing_keys_test_sign, BODY,
+	  "signing_keys.test_sign"),
+#undef SK
+	R("GET", "/.well-known/bulwark/{iid}/jwks.json", 0, BW_PERM_PUBLIC, bw_api_jwks, 0, NULL),
+	/* end secrets and roles */
+
 	/* keys */
 #define EK I "/encryption-keys"
 	R("POST", EK, USER, "Keys.Edit", bw_api_enckeys_create, BODY, "encryption_keys.create"),

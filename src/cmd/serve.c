@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "cc/engine.h"
+#include "integ/role.h"
 #include "net/net.h"
 #include "sec/rootkey.h"
 #include "store/store.h"
@@ -131,6 +132,8 @@ int bw_cmd_serve(int argc, char **argv, char **envp)
 		bw_config_free(&cfg);
 		return 2;
 	}
+	bw_role_configure(bw_config_int(&cfg, "signing_key_rotate_s"), /* C7 */
+	                  bw_config_int(&cfg, "signing_key_overlap_s"));
 	const char *data = bw_config_str(&cfg, "data");
 	char key_path[4096], db[4096];
 	snprintf(key_path, sizeof(key_path), "%s/root.key", data);

@@ -58,6 +58,11 @@ const struct bw_setting bw_settings[] = {
 	 "blocks one contact may run; past it the contact ends (FLOW_ERROR)"},
 	{"chat_max_message_chars", BW_SET_INT, "1024", 1, 16384, NULL, false, false,
 	 "characters in one chat message"},
+	/* secrets and roles (C7) */
+	{"signing_key_rotate_s", BW_SET_INT, "86400", 2, 31536000, NULL, false, false,
+	 "an instance's role signing key is replaced after this many seconds"},
+	{"signing_key_overlap_s", BW_SET_INT, "3600", 1, 2592000, NULL, false, false,
+	 "a replaced signing key stays in the JWKS this long (keep it above the token lifetime)"},
 	{"log_level", BW_SET_ENUM, "info", 0, 0, "debug|info|warn|error", false, false,
 	 "lowest level written to standard error"},
 	{"durability", BW_SET_ENUM, "normal", 0, 0, "normal|full", false, false,

@@ -142,10 +142,11 @@ void bw_http__write_resp(struct bw_conn *c, const struct bw_req *req, struct bw_
 	int err = mbuf_printf(mb, "HTTP/1.1 %d %s\r\nX-Request-Id: %s\r\n", resp->status,
 	                      bw_http__reason(resp->status), req->request_id);
 	if (resp->status != 101) {
-		err |= mbuf_printf(mb,
-		                   "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\n"
-		                   "Cache-Control: no-store\r\n",
+		err |= mbuf_printf(mb, "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\n",
 		                   resp->body_len);
+		/* no-store unless the handler chose (the public JWKS is cacheable) */
+		if (!memmem(resp->extra, resp->extra_len, "Cache-Control:", 14))
+			err |= mbuf_printf(mb, "Cache-Control: no-store\r\n");
 		if (resp->body_len)
 			err |= mbuf_printf(mb, "Content-Type: %s\r\n",
 			                   resp->content_type ? resp->content_type : "application/json");

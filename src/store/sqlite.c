@@ -438,6 +438,17 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.filter_put = bw_sq__filter_put,
 	.filter_scan = bw_sq__filter_scan,
 	/* end fraud */
+	/* secrets */
+	.secret_insert = bw_sq__secret_insert,
+	.secret_get = bw_sq__secret_get,
+	.secret_list = bw_sq__secret_list,
+	.secret_rotate = bw_sq__secret_rotate,
+	.secret_delete = bw_sq__secret_delete,
+	.secret_blob = bw_sq__secret_blob,
+	.signing_key_list = bw_sq__signing_key_list,
+	.signing_key_get = bw_sq__signing_key_get,
+	.signing_key_add = bw_sq__signing_key_add,
+	/* end secrets */
 	/* encryption keys */
 	.enckey_insert = bw_sq__enckey_insert,
 	.enckey_get = bw_sq__enckey_get,

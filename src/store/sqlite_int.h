@@ -6,7 +6,7 @@
 
 #include "store/store_int.h"
 
-#define SQ_CACHE 160 /* routing (0003) added ~30 statements */
+#define SQ_CACHE 192 /* routing (0003) added ~30 statements; secrets (0009) 14 */
 
 struct sq_store {
 	struct bw_store base;

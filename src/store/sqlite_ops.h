@@ -143,6 +143,26 @@ bw_result bw_sq__filter_get(struct bw_store *s, const char *iid, char **json);
 bw_result bw_sq__filter_put(struct bw_store *s, const char *iid, const char *json);
 bw_result bw_sq__filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg);
 /* end fraud */
+/* secrets */
+bw_result bw_sq__secret_insert(struct bw_store *s, const struct bw_secret *sec,
+                               const uint8_t *sealed, size_t n);
+bw_result bw_sq__secret_get(struct bw_store *s, const char *iid, const char *id,
+                            struct bw_secret *out);
+bw_result bw_sq__secret_list(struct bw_store *s, const char *iid, const char *name,
+                             const char *after, struct bw_secret *out, size_t max, size_t *n);
+bw_result bw_sq__secret_rotate(struct bw_store *s, const char *iid, const char *id, long long from,
+                               const uint8_t *sealed, size_t n, long long now, long long until,
+                               struct bw_secret *out);
+bw_result bw_sq__secret_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__secret_blob(struct bw_store *s, const char *iid, const char *name,
+                             long long version, long long now, struct bw_secret_blob *out);
+bw_result bw_sq__signing_key_list(struct bw_store *s, const char *iid, struct bw_signing_key *out,
+                                  size_t max, size_t *n);
+bw_result bw_sq__signing_key_get(struct bw_store *s, const char *iid, const char *kid,
+                                 struct bw_signing_key *out);
+bw_result bw_sq__signing_key_add(struct bw_store *s, const struct bw_signing_key *k,
+                                 const char *newest_kid, long long purge_before);
+/* end secrets */
 /* encryption keys */
 bw_result bw_sq__enckey_insert(struct bw_store *s, const struct bw_enckey *k);
 bw_result bw_sq__enckey_get(struct bw_store *s, const char *iid, const char *key_id,

@@ -784,6 +784,94 @@ bw_result bw_store_filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg)
 }
 /* end fraud */
 
+/* secrets */
+bw_result bw_store_secret_insert(struct bw_store *s, const struct bw_secret *sec,
+                                 const uint8_t *sealed, size_t n)
+{
+	bw_result r = s->ops->secret_insert(s, sec, sealed, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_secret_get(struct bw_store *s, const char *iid, const char *id,
+                              struct bw_secret *out)
+{
+	bw_result r = s->ops->secret_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_secret_list(struct bw_store *s, const char *iid, const char *name,
+                               const char *after, struct bw_secret *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->secret_list(s, iid, name, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_secret_rotate(struct bw_store *s, const char *iid, const char *id,
+                                 long long from, const uint8_t *sealed, size_t n, long long now,
+                                 long long until, struct bw_secret *out)
+{
+	bw_result r = s->ops->secret_rotate(s, iid, id, from, sealed, n, now, until, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_secret_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result r = s->ops->secret_delete(s, iid, id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_secret_blob(struct bw_store *s, const char *iid, const char *name,
+                               long long version, long long now, struct bw_secret_blob *out)
+{
+	bw_result r = s->ops->secret_blob(s, iid, name, version, now, out);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_secret_blob_clear(struct bw_secret_blob *b)
+{
+	free(b->value);
+	b->value = NULL;
+	b->len = 0;
+}
+
+bw_result bw_store_signing_key_list(struct bw_store *s, const char *iid,
+                                    struct bw_signing_key *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->signing_key_list(s, iid, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_signing_key_get(struct bw_store *s, const char *iid, const char *kid,
+                                   struct bw_signing_key *out)
+{
+	bw_result r = s->ops->signing_key_get(s, iid, kid, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_signing_key_add(struct bw_store *s, const struct bw_signing_key *k,
+                                   const char *newest_kid, long long purge_before)
+{
+	bw_result r = s->ops->signing_key_add(s, k, newest_kid, purge_before);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_signing_key_clear(struct bw_signing_key *k)
+{
+	free(k->private_key);
+	k->private_key = NULL;
+	k->private_len = 0;
+}
+/* end secrets */
+
 /* encryption keys */
 bw_result bw_store_enckey_insert(struct bw_store *s, const struct bw_enckey *k)
 {

@@ -477,6 +477,84 @@ typedef int(bw_filter_cb)(const char *iid, const char *json, void *arg);
 BW_MUST_USE bw_result bw_store_filter_scan(struct bw_store *s, bw_filter_cb *cb, void *arg);
 /* ---- end fraud ---- */
 
+/* ---- secrets (0009) ---- */
+
+/* A secret of the vault (C7): metadata only; values are sealed versions
+ * (src/integ/secrets.c seals and opens them). Times are Unix ms. */
+struct bw_secret {
+	char id[48];
+	char instance_id[48];
+	char name[72];                     /* [A-Za-z0-9._-]{1,64} */
+	long long version;                 /* the current one, from 1 */
+	long long created_at;
+	long long rotated_at;              /* 0: never rotated */
+	long long previous_readable_until; /* 0: no previous version */
+};
+
+/* One sealed value of a secret. */
+struct bw_secret_blob {
+	char secret_id[48];
+	long long version;
+	uint8_t *value; /* sealed, malloc'd; bw_secret_blob_clear frees it */
+	size_t len;
+	long long readable_until; /* 0 while it is the current version */
+};
+void bw_secret_blob_clear(struct bw_secret_blob *b);
+
+/* A secret and its version 1 in one transaction; BW_CONFLICT when the
+ * instance has a secret of that name. */
+BW_MUST_USE bw_result bw_store_secret_insert(struct bw_store *s, const struct bw_secret *sec,
+                                             const uint8_t *sealed, size_t n);
+BW_MUST_USE bw_result bw_store_secret_get(struct bw_store *s, const char *iid, const char *id,
+                                          struct bw_secret *out);
+/* By id after `after`; name (NULL: any) selects one name. */
+BW_MUST_USE bw_result bw_store_secret_list(struct bw_store *s, const char *iid, const char *name,
+                                           const char *after, struct bw_secret *out, size_t max,
+                                           size_t *n);
+/* Makes version from + 1 (sealed) current, leaves version `from` readable
+ * until `until` and deletes the versions whose grace ended by `now`, in one
+ * transaction. BW_CONFLICT when the secret is no longer at version `from`
+ * (another rotation came first); out gets the row. */
+BW_MUST_USE bw_result bw_store_secret_rotate(struct bw_store *s, const char *iid, const char *id,
+                                             long long from, const uint8_t *sealed, size_t n,
+                                             long long now, long long until,
+                                             struct bw_secret *out);
+BW_MUST_USE bw_result bw_store_secret_delete(struct bw_store *s, const char *iid, const char *id);
+/* The sealed value of the secret named `name`: its current version
+ * (version 0), or the given version while it is current or readable at
+ * `now`; BW_NOTFOUND otherwise. */
+BW_MUST_USE bw_result bw_store_secret_blob(struct bw_store *s, const char *iid, const char *name,
+                                           long long version, long long now,
+                                           struct bw_secret_blob *out);
+
+/* An instance's Ed25519 role signing key (C7). */
+struct bw_signing_key {
+	char instance_id[48];
+	char kid[48];          /* RFC 7638 thumbprint: 43 base64url characters */
+	uint8_t public_key[32];
+	uint8_t *private_key;  /* the sealed seed, malloc'd; NULL in lists */
+	size_t private_len;
+	long long created_at;   /* published (JWKS) from then, ms */
+	long long activates_at; /* signs from then */
+	long long retires_at;   /* stops signing then (its successor's start); 0: no successor */
+};
+void bw_signing_key_clear(struct bw_signing_key *k);
+
+/* The instance's keys, newest first, without private keys. */
+BW_MUST_USE bw_result bw_store_signing_key_list(struct bw_store *s, const char *iid,
+                                                struct bw_signing_key *out, size_t max,
+                                                size_t *n);
+/* One key with its sealed private key. */
+BW_MUST_USE bw_result bw_store_signing_key_get(struct bw_store *s, const char *iid,
+                                               const char *kid, struct bw_signing_key *out);
+/* Adds k as the instance's newest key in one transaction: BW_CONFLICT
+ * unless the newest key is still newest_kid ("" for none), so that two
+ * threads never rotate at once. The keys without a successor retire at
+ * k->activates_at; keys that retired before purge_before are deleted. */
+BW_MUST_USE bw_result bw_store_signing_key_add(struct bw_store *s, const struct bw_signing_key *k,
+                                               const char *newest_kid, long long purge_before);
+/* ---- end secrets ---- */
+
 /* ---- encryption keys (0007) ---- */
 
 /* An integrator's RSA public key for encrypted customer input (C15). */

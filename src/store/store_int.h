@@ -168,6 +168,26 @@ struct bw_store_ops {
 	bw_result (*filter_put)(struct bw_store *s, const char *iid, const char *json);
 	bw_result (*filter_scan)(struct bw_store *s, bw_filter_cb *cb, void *arg);
 	/* end fraud */
+	/* secrets */
+	bw_result (*secret_insert)(struct bw_store *s, const struct bw_secret *sec,
+	                           const uint8_t *sealed, size_t n);
+	bw_result (*secret_get)(struct bw_store *s, const char *iid, const char *id,
+	                        struct bw_secret *out);
+	bw_result (*secret_list)(struct bw_store *s, const char *iid, const char *name,
+	                         const char *after, struct bw_secret *out, size_t max, size_t *n);
+	bw_result (*secret_rotate)(struct bw_store *s, const char *iid, const char *id,
+	                           long long from, const uint8_t *sealed, size_t n, long long now,
+	                           long long until, struct bw_secret *out);
+	bw_result (*secret_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*secret_blob)(struct bw_store *s, const char *iid, const char *name,
+	                         long long version, long long now, struct bw_secret_blob *out);
+	bw_result (*signing_key_list)(struct bw_store *s, const char *iid,
+	                              struct bw_signing_key *out, size_t max, size_t *n);
+	bw_result (*signing_key_get)(struct bw_store *s, const char *iid, const char *kid,
+	                             struct bw_signing_key *out);
+	bw_result (*signing_key_add)(struct bw_store *s, const struct bw_signing_key *k,
+	                             const char *newest_kid, long long purge_before);
+	/* end secrets */
 	/* encryption keys */
 	bw_result (*enckey_insert)(struct bw_store *s, const struct bw_enckey *k);
 	bw_result (*enckey_get)(struct bw_store *s, const char *iid, const char *key_id,

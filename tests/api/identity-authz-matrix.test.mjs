@@ -102,6 +102,16 @@ const CONTRACT = {
   'DELETE /v1/instances/{iid}/deny-list/{dlid}': [['user'], 'Fraud.Edit'],
   'GET /v1/instances/{iid}/contact-filter': [['user'], 'Fraud.View'],
   'PATCH /v1/instances/{iid}/contact-filter': [['user'], 'Fraud.Edit'],
+  // secrets and roles (C7)
+  'POST /v1/instances/{iid}/secrets': [['user'], 'Secrets.Edit'],
+  'GET /v1/instances/{iid}/secrets': [['user'], 'Secrets.View'],
+  'GET /v1/instances/{iid}/secrets/{scid}': [['user'], 'Secrets.View'],
+  'POST /v1/instances/{iid}/secrets/{scid}/rotate': [['user'], 'Secrets.Edit'],
+  'DELETE /v1/instances/{iid}/secrets/{scid}': [['user'], 'Secrets.Edit'],
+  'GET /v1/instances/{iid}/signing-keys': [['user'], 'Keys.View'],
+  'POST /v1/instances/{iid}/signing-keys/rotate': [['user'], 'Keys.Edit'],
+  'POST /v1/instances/{iid}/signing-keys/test-sign': [['user'], 'Integrations.Edit'],
+  'GET /.well-known/bulwark/{iid}/jwks.json': [[], 'PUBLIC'],
 };
 
 const POWER_AGENT = ['Contacts.Handle', 'Metrics.RealTime.View', 'ContactSearch.View'];
@@ -139,6 +149,13 @@ async function createEncKeyA(status) {
   const r = await api(d.url, 'POST', `/v1/instances/${A.id}/encryption-keys`, { key: adminA, body: { key_id, public_key: MATRIX_PUB, status } });
   assert.equal(r.status, 201, show(r));
   return key_id;
+}
+// secrets: a secret of A, read and rotated by the matrix; DELETE rows get throwaways
+let secretA;
+async function createSecretA() {
+  const r = await api(d.url, 'POST', `/v1/instances/${A.id}/secrets`, { key: adminA, body: { name: unique('mx'), value: 'matrix-value' } });
+  assert.equal(r.status, 201, show(r));
+  return r.json.id;
 }
 async function createFlowA(publish = false) {
   const r = await api(d.url, 'POST', `/v1/instances/${A.id}/flows`, { key: adminA, body: { name: unique('mx'), content: MATRIX_FLOW } });
@@ -185,6 +202,7 @@ before(async () => {
   flowA = await createFlowA(true);
   ekA = await createEncKeyA('ACTIVE'); // keys
   denyA = await createDenyA();
+  secretA = await createSecretA(); // secrets
   victim = await createUser(d, adminA, A.id, { username: 'victim' });
   await createUser(d, adminA, A.id, { username: 'probe', password: PASSWORD });
 
@@ -273,6 +291,7 @@ async function buildRequest(route, p) {
   if ('n' in params) params.n = '1';
   if ('ekid' in params) params.ekid = route.method === 'DELETE' ? await createEncKeyA('DISABLED') : ekA; // keys
   if ('dlid' in params) params.dlid = route.method === 'DELETE' ? await createDenyA() : denyA; // fraud
+  if ('scid' in params) params.scid = route.method === 'DELETE' ? await createSecretA() : secretA; // secrets
   // contacts: the matrix starts no chat, so an allowed row reaches the handler and is answered 404 (see check)
   if ('cid' in params) params.cid = NO_CONTACT;
   if ('sid' in params) params.sid = p.spareSessionId ?? `se_${crypto.randomBytes(16).toString('base64url')}`;
@@ -316,6 +335,10 @@ async function buildRequest(route, p) {
       'POST /v1/instances/{iid}/deny-list/import': { csv: 'type,value,reason,expires_at\n' },
       'PATCH /v1/instances/{iid}/deny-list/{dlid}': { reason: 'touched by the matrix' },
       'PATCH /v1/instances/{iid}/contact-filter': { dry_run: false },
+      // secrets and roles
+      'POST /v1/instances/{iid}/secrets': { name: unique('mx'), value: 'matrix-value' },
+      'POST /v1/instances/{iid}/secrets/{scid}/rotate': { value: 'matrix-value-2', grace_s: 0 },
+      'POST /v1/instances/{iid}/signing-keys/test-sign': { audience: 'https://matrix.example' },
     };
     body = bodies[key] ?? {}; // a well-formed object: 400 at worst, after authorization
   }
