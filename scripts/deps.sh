@@ -12,6 +12,7 @@ PACKAGES=(
   liboath-dev libqrencode-dev libcurl4-openssl-dev libphonenumber-dev
   # tests and benchmarks
   libcmocka-dev nodejs prometheus oathtool sqlite3 wrk nginx-light curl
+  sslscan # tests/api/tls-scan.test.mjs
 )
 
 # Debian's nodejs comes without npm (NodeSource's includes it): add it only if

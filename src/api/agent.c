@@ -23,6 +23,7 @@ bw_result bw_api_agent_info(struct bw_store *s, const struct bw_user *u,
 	if (pr != BW_OK)
 		return pr;
 	out->outbound = bw_perms_grant(perms, "Contacts.Outbound");
+	out->sensitive_view = bw_perms_grant(perms, "SensitiveData.View");
 	if (!u->routing_profile_id[0])
 		return BW_OK; /* no profile: no capacity, never offered anything */
 	struct bw_routing_profile rp = {0};
@@ -80,10 +81,17 @@ static void reply(struct bw_ctx *c, bw_result r, json_t *v, int status)
 		bw_reply_result(c, r, "no such contact offered to or held by you", NULL);
 }
 
+/* The caller may see sensitive attributes (C13), read at this request. */
+static bool sensitive_view(const struct bw_ctx *c)
+{
+	return bw_perms_grant(c->who.perms, "SensitiveData.View");
+}
+
 void bw_api_agent_accept(struct bw_ctx *c)
 {
 	json_t *v = NULL;
-	bw_result r = bw_cc_accept(c->who.instance_id, c->who.id, c->req->params[1], &v);
+	bw_result r = bw_cc_accept(c->who.instance_id, c->who.id, c->req->params[1],
+	                           sensitive_view(c), &v);
 	reply(c, r, v, 200);
 }
 
@@ -96,7 +104,8 @@ void bw_api_agent_reject(struct bw_ctx *c)
 void bw_api_agent_end(struct bw_ctx *c)
 {
 	json_t *v = NULL;
-	bw_result r = bw_cc_agent_end(c->who.instance_id, c->who.id, c->req->params[1], &v);
+	bw_result r = bw_cc_agent_end(c->who.instance_id, c->who.id, c->req->params[1],
+	                              sensitive_view(c), &v);
 	reply(c, r, v, 200);
 }
 
@@ -140,7 +149,7 @@ void bw_api_agent_outcome(struct bw_ctx *c)
 	}
 	json_t *v = NULL;
 	bw_result r = bw_cc_outcome(c->who.instance_id, c->who.id, c->req->params[1], outcome, note,
-	                            &v, &why);
+	                            sensitive_view(c), &v, &why);
 	if (r == BW_INVALID) {
 		bw_reply_error(c, 409, "Conflict", why, NULL);
 		return;

@@ -128,12 +128,31 @@ void bw_api_contacts_transcript(struct bw_ctx *c);
 void bw_api_contacts_flow_log(struct bw_ctx *c);
 struct bw_contact;
 struct bw_contact_message;
-/* A contact record as docs/api.md shows it (customer data unsealed). */
-json_t *bw_api_contact_json(const struct bw_contact *c);
+/* How a reader sees a record's attributes (C13). */
+struct bw_api_view {
+	bool sensitive; /* the reader holds SensitiveData.View */
+	json_t *classes; /* the instance's attribute_classes now (a class map), or NULL */
+};
+/* The caller's view: its permission and the instance's classes (replies
+ * and returns -1 when they cannot be read); free with bw_api_view_clear. */
+int bw_api_view_load(struct bw_ctx *c, struct bw_api_view *v);
+void bw_api_view_clear(struct bw_api_view *v);
+/* A contact record as docs/api.md shows it (customer data unsealed), its
+ * attributes masked by class for the view (NULL: a reader who sees no
+ * sensitive value). */
+json_t *bw_api_contact_json(const struct bw_contact *c, const struct bw_api_view *v);
+/* The unsealed customer blob of a record, or NULL (none, or it does not
+ * open: logged by contact id). */
+json_t *bw_api_contact_customer(const struct bw_contact *c);
+/* The opened text of a message (sodium_malloc'd, free with
+ * bw_unseal_free), or NULL when it does not open (logged by id). */
+uint8_t *bw_api_message_open(const struct bw_contact_message *m, size_t *len);
 /* A chat message {"id","participant_role","display_name"?,"content","time"}
  * from its opened text; display_name NULL leaves it out. */
 json_t *bw_api_message_json(const struct bw_contact_message *m, const char *plaintext,
                             size_t len, const char *display_name);
+/* GET .../data-scan (C13, src/api/data_scan.c). */
+void bw_api_data_scan(struct bw_ctx *c);
 /* end contacts */
 
 /* chat and agents */

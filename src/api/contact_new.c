@@ -12,6 +12,7 @@
 #include "cc/engine.h"
 #include "core/ids.h"
 #include "flow/flow.h"
+#include "sec/isettings.h"
 #include "sec/seal.h"
 #include "store/store.h"
 
@@ -92,6 +93,8 @@ static void free_new(struct bw_cc_new_contact *n)
 {
 	bw_flow_free(n->flow);
 	json_decref(n->attributes);
+	json_decref(n->classes);
+	n->classes = NULL;
 	free(n->queues);
 	free(n->hours);
 	for (size_t i = 0; i < n->nkeys; i++)
@@ -129,6 +132,14 @@ int bw_api_contact_prepare(struct bw_ctx *c, const struct bw_instance *in, const
 	snprintf(n->address, sizeof(n->address), "%s", c->req->peer);
 	snprintf(n->region, sizeof(n->region), "%s",
 	         ep.default_region[0] ? ep.default_region : in->default_region);
+	/* Classification and redaction as the instance says now (C13). */
+	struct bw_isettings st;
+	bw_isettings_parse(in->settings, &st);
+	n->pii_redaction = st.pii_redaction;
+	if (!(n->classes = bw_isettings_classes(in->settings))) {
+		bw_reply_result(c, BW_NOMEM, NULL, NULL);
+		return -1;
+	}
 	return 0;
 }
 
@@ -138,7 +149,7 @@ static bw_result seal_customer(struct bw_cc_new_contact *n)
 	free(rec->customer);
 	rec->customer = NULL;
 	char *cj = bw_cc_customer_json(n->display_name, n->email, n->address, n->phone_number,
-	                               n->attributes);
+	                               n->attributes, n->classes);
 	if (!cj)
 		return BW_NOMEM;
 	bw_result r = bw_seal(rec->instance_id, "contacts", rec->id, "customer", (const uint8_t *)cj,

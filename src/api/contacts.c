@@ -10,6 +10,9 @@
 #include "api/api.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "sec/authz.h"
+#include "sec/classify.h"
+#include "sec/isettings.h"
 #include "sec/seal.h"
 #include "store/store.h"
 
@@ -28,9 +31,9 @@ static json_t *str_or_null(const char *s)
 	return v ? v : json_null();
 }
 
-/* The customer blob {"display_name","email"?,"address","attributes"}, or
- * NULL when there is none or it does not open. */
-static json_t *customer_of(const struct bw_contact *c)
+/* The customer blob {"display_name","email"?,"address","attributes",
+ * "classes"}, or NULL when there is none or it does not open. */
+json_t *bw_api_contact_customer(const struct bw_contact *c)
 {
 	uint8_t *pt = NULL;
 	size_t n = 0;
@@ -56,10 +59,42 @@ static json_t *member(const json_t *obj, const char *key)
 	return json_is_string(v) ? json_incref(v) : json_null();
 }
 
-json_t *bw_api_contact_json(const struct bw_contact *c)
+int bw_api_view_load(struct bw_ctx *c, struct bw_api_view *v)
 {
-	json_t *cust = customer_of(c);
+	struct bw_instance in = {0};
+	v->sensitive = bw_perms_grant(c->who.perms, "SensitiveData.View");
+	v->classes = NULL;
+	bw_result r = bw_store_instance_get(c->store, c->who.instance_id, &in);
+	if (r == BW_OK && !(v->classes = bw_isettings_classes(in.settings)))
+		r = BW_NOMEM;
+	bw_instance_clear(&in);
+	if (r != BW_OK)
+		bw_reply_result(c, r, NULL, NULL);
+	return r == BW_OK ? 0 : -1;
+}
+
+void bw_api_view_clear(struct bw_api_view *v)
+{
+	json_decref(v->classes);
+	v->classes = NULL;
+}
+
+/* The attributes as the reader sees them: the class a record stored for
+ * each, raised by what the instance says now; sensitive values masked
+ * without SensitiveData.View, restricted ones always. */
+static json_t *attrs_for(const json_t *cust, const struct bw_api_view *v)
+{
 	json_t *attrs = json_object_get(cust, "attributes");
+	if (!json_is_object(attrs))
+		return json_object();
+	json_t *m = bw_class_mask_attrs(attrs, json_object_get(cust, "classes"),
+	                                v ? v->classes : NULL, v && v->sensitive);
+	return m ? m : json_object();
+}
+
+json_t *bw_api_contact_json(const struct bw_contact *c, const struct bw_api_view *v)
+{
+	json_t *cust = bw_api_contact_customer(c);
 	json_t *queue = json_null(), *agent = json_null();
 	if (c->queue_id[0])
 		queue = json_pack("{s:s, s:o, s:o}", "id", c->queue_id, "enqueue_timestamp",
@@ -90,11 +125,12 @@ json_t *bw_api_contact_json(const struct bw_contact *c)
 	                              "source_address", member(cust, "address")));
 	json_object_set_new(o, "queue", queue ? queue : json_null());
 	json_object_set_new(o, "agent", agent ? agent : json_null());
-	json_object_set_new(o, "attributes",
-	                    json_is_object(attrs) ? json_copy(attrs) : json_object());
+	json_object_set_new(o, "attributes", attrs_for(cust, v));
 	json_object_set_new(o, "disconnect_reason", str_or_null(c->disconnect_reason));
 	json_object_set_new(o, "disconnect_timestamp", time_or_null(c->disconnected_at));
 	json_object_set_new(o, "after_contact_work_end_timestamp", time_or_null(c->acw_ended_at));
+	if (!cust && c->customer && c->customer_len) /* keys (C14): sealed, did not open */
+		json_object_set_new(o, "customer_data_error", json_string("Undecryptable"));
 	json_decref(cust);
 	return o;
 }
@@ -205,24 +241,26 @@ void bw_api_contacts_search(struct bw_ctx *c)
 {
 	char ch[16], qid[64], aid[64], st[32], before[48];
 	struct bw_contact_filter f = {.instance_id = c->who.instance_id};
+	struct bw_api_view view;
 	size_t limit, n = 0;
 	if (time_query(c, "since", &f.since_ms) || time_query(c, "until", &f.until_ms) ||
 	    text_query(c, "channel", channels, ch, sizeof(ch), &f.channel) ||
 	    text_query(c, "queue_id", NULL, qid, sizeof(qid), &f.queue_id) ||
 	    text_query(c, "agent_id", NULL, aid, sizeof(aid), &f.agent_id) ||
 	    text_query(c, "state", states, st, sizeof(st), &f.state) || bw_api_limit(c, &limit) ||
-	    search_after(c, &f, before, sizeof(before)))
+	    search_after(c, &f, before, sizeof(before)) || bw_api_view_load(c, &view))
 		return;
 	/* One more than asked: its presence says there is a next page. */
 	struct bw_contact *rows = calloc(limit + 1, sizeof(*rows));
 	if (!rows) {
+		bw_api_view_clear(&view);
 		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 		return;
 	}
 	bw_result r = bw_store_contact_search(c->store, &f, rows, limit + 1, &n);
 	json_t *items = json_array(), *next = json_null();
 	for (size_t i = 0; r == BW_OK && i < n && i < limit; i++)
-		json_array_append_new(items, bw_api_contact_json(&rows[i]));
+		json_array_append_new(items, bw_api_contact_json(&rows[i], &view));
 	if (r == BW_OK && n > limit) {
 		json_decref(next);
 		next = search_token(&rows[limit - 1]);
@@ -230,6 +268,7 @@ void bw_api_contacts_search(struct bw_ctx *c)
 	for (size_t i = 0; i < n; i++)
 		bw_contact_clear(&rows[i]);
 	free(rows);
+	bw_api_view_clear(&view);
 	if (r != BW_OK) {
 		json_decref(items);
 		json_decref(next);
@@ -256,9 +295,12 @@ static int load(struct bw_ctx *c, struct bw_contact *ct)
 void bw_api_contacts_get(struct bw_ctx *c)
 {
 	struct bw_contact ct;
+	struct bw_api_view view;
 	if (load(c, &ct) != 0)
 		return;
-	bw_reply_json(c, 200, bw_api_contact_json(&ct));
+	if (bw_api_view_load(c, &view) == 0)
+		bw_reply_json(c, 200, bw_api_contact_json(&ct, &view));
+	bw_api_view_clear(&view);
 	bw_contact_clear(&ct);
 }
 
@@ -320,6 +362,19 @@ static const char *agent_name(struct bw_ctx *c, struct names *nm, const char *ui
 	return name;
 }
 
+uint8_t *bw_api_message_open(const struct bw_contact_message *m, size_t *len)
+{
+	uint8_t *pt = NULL;
+	*len = 0;
+	if (bw_unseal(m->instance_id, "contact_messages", m->id, "content", m->content,
+	              m->content_len, &pt, len) != BW_OK) {
+		bw_log(BW_LOG_ERROR, "contact message does not open", "message_id", m->id);
+		*len = 0;
+		return NULL;
+	}
+	return pt;
+}
+
 /* The opened text of one message as a JSON item; content is null (and the
  * failure logged, without the text) when it does not open. */
 static json_t *transcript_item(struct bw_ctx *c, const struct bw_contact_message *m,
@@ -332,14 +387,11 @@ static json_t *transcript_item(struct bw_ctx *c, const struct bw_contact_message
 		who = agent_name(c, nm, m->sender_id);
 	else if (!strcmp(m->role, "SYSTEM"))
 		who = "SYSTEM";
-	uint8_t *pt = NULL;
 	size_t n = 0;
-	if (bw_unseal(m->instance_id, "contact_messages", m->id, "content", m->content,
-	              m->content_len, &pt, &n) != BW_OK) {
-		bw_log(BW_LOG_ERROR, "contact message does not open", "message_id", m->id);
-		pt = NULL;
-	}
+	uint8_t *pt = bw_api_message_open(m, &n);
 	json_t *o = bw_api_message_json(m, (const char *)pt, n, who);
+	if (!pt && m->content_len) /* keys (C14): sealed, did not open */
+		json_object_set_new(o, "content_error", json_string("Undecryptable"));
 	bw_unseal_free(pt);
 	return o;
 }
@@ -364,7 +416,7 @@ void bw_api_contacts_transcript(struct bw_ctx *c)
 		bw_reply_result(c, r, NULL, NULL);
 		goto out;
 	}
-	cust = customer_of(&ct);
+	cust = bw_api_contact_customer(&ct);
 	const char *customer_name = json_string_value(json_object_get(cust, "display_name"));
 	struct names nm = {.n = 0};
 	json_t *items = json_array();

@@ -204,6 +204,9 @@ const struct bw_route bw_routes[] = {
 	  "contacts.flow_log"),
 	R("POST", CT "/{cid}/stop", USER, "Contacts.Stop", bw_api_contacts_stop, 0, "contacts.stop"),
 #undef CT
+	/* classification (C13) */
+	R("GET", I "/data-scan", USER, "SensitiveData.View", bw_api_data_scan, AREAD,
+	  "data_scan.get"),
 	R("GET", I "/metrics/real-time", USER, "Metrics.RealTime.View", bw_api_realtime, 0,
 	  "metrics.real_time"),
 

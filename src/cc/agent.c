@@ -39,6 +39,7 @@ static void update_on_loop(void *arg)
 	a->cap_chat = i->cap_chat;
 	a->cap_callback = i->cap_callback;
 	a->outbound = i->outbound;
+	a->sensitive_view = i->sensitive_view;
 	struct bw_rp_queue *q = i->nqueues ? malloc(i->nqueues * sizeof(*q)) : NULL;
 	if (q || !i->nqueues) {
 		free(a->queues);
@@ -66,8 +67,8 @@ static void hello(struct bw_ws *ws, struct cc_agent *a)
 {
 	json_t *list = json_array();
 	for (int i = 0; i < a->nheld; i++)
-		json_array_append_new(list, cc_contact_json(a->held[i]));
-	json_t *off = a->offer ? cc_contact_json(a->offer) : json_null();
+		json_array_append_new(list, cc_contact_json(a->held[i], a->sensitive_view));
+	json_t *off = a->offer ? cc_contact_json(a->offer, a->sensitive_view) : json_null();
 	bw_ws_send_json(ws, json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "hello", "agent_id",
 	                              a->uid, "status", a->status, "contacts", list, "offer", off));
 }
@@ -168,6 +169,7 @@ enum op_kind { OP_ACCEPT, OP_REJECT, OP_END, OP_MESSAGE, OP_STOP, OP_OUTCOME };
 struct op {
 	enum op_kind kind;
 	const char *iid, *uid, *cid, *text, *note;
+	bool view; /* the caller holds SensitiveData.View */
 	json_t *out;
 	const char *why;
 	bw_result r;
@@ -191,7 +193,7 @@ static void op_agent(struct op *o, struct cc_agent *a, struct cc_contact *c)
 			cc_reject(a, c);
 			o->r = BW_OK;
 		} else if ((o->r = cc_accept(a, c)) == BW_OK) {
-			o->out = cc_contact_json(c);
+			o->out = cc_contact_json(c, o->view);
 			o->ticket = cc_contact_save(c);
 			cc_route(a->in);
 		}
@@ -203,9 +205,9 @@ static void op_agent(struct op *o, struct cc_agent *a, struct cc_contact *c)
 		}
 		if (!c->ended) {
 			o->ticket = cc_contact_end(c, "AGENT_DISCONNECT");
-			o->out = cc_contact_json(c);
+			o->out = cc_contact_json(c, o->view);
 		} else {
-			o->out = cc_contact_json(c);
+			o->out = cc_contact_json(c, o->view);
 			json_object_set_new(o->out, "state", json_string("ENDED"));
 			(void)cc_agent_release(a, c);
 		}
@@ -245,7 +247,7 @@ static void op_agent(struct op *o, struct cc_agent *a, struct cc_contact *c)
 			json_object_set_new(c->attrs, "callback_note", json_string(o->note));
 		else
 			json_object_del(c->attrs, "callback_note");
-		o->out = cc_contact_json(c);
+		o->out = cc_contact_json(c, o->view);
 		o->ticket = cc_contact_save(c);
 		o->r = BW_OK;
 		return;
@@ -290,9 +292,9 @@ static bw_result run_op(struct op *o, json_t **out)
 	return o->r;
 }
 
-bw_result bw_cc_accept(const char *iid, const char *uid, const char *cid, json_t **out)
+bw_result bw_cc_accept(const char *iid, const char *uid, const char *cid, bool view, json_t **out)
 {
-	struct op o = {.kind = OP_ACCEPT, .iid = iid, .uid = uid, .cid = cid};
+	struct op o = {.kind = OP_ACCEPT, .iid = iid, .uid = uid, .cid = cid, .view = view};
 	return run_op(&o, out);
 }
 
@@ -302,9 +304,10 @@ bw_result bw_cc_reject(const char *iid, const char *uid, const char *cid)
 	return run_op(&o, NULL);
 }
 
-bw_result bw_cc_agent_end(const char *iid, const char *uid, const char *cid, json_t **out)
+bw_result bw_cc_agent_end(const char *iid, const char *uid, const char *cid, bool view,
+                          json_t **out)
 {
-	struct op o = {.kind = OP_END, .iid = iid, .uid = uid, .cid = cid};
+	struct op o = {.kind = OP_END, .iid = iid, .uid = uid, .cid = cid, .view = view};
 	return run_op(&o, out);
 }
 
@@ -318,10 +321,10 @@ bw_result bw_cc_agent_message(const char *iid, const char *uid, const char *cid,
 }
 
 bw_result bw_cc_outcome(const char *iid, const char *uid, const char *cid, const char *outcome,
-                        const char *note, json_t **out, const char **why)
+                        const char *note, bool view, json_t **out, const char **why)
 {
 	struct op o = {.kind = OP_OUTCOME, .iid = iid, .uid = uid, .cid = cid, .text = outcome,
-	               .note = note};
+	               .note = note, .view = view};
 	bw_result r = run_op(&o, out);
 	*why = o.why;
 	return r;

@@ -8,6 +8,8 @@
 #include "cc/engine_int.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "sec/classify.h"
+#include "sec/redact.h"
 
 const char *bw_cc_text_check(const char *s, size_t n, long max, bool *too_long)
 {
@@ -73,6 +75,26 @@ void cc_event(struct cc_contact *c, const char *event, const char *role, const c
 	free(s);
 }
 
+static char *message_frame(const struct cc_contact *c, const struct bw_contact_message *m,
+                           const char *display_name, const char *text, size_t n, json_t **out)
+{
+	char t[40];
+	bw_time_rfc3339_ms(m->time, t, sizeof(t));
+	json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s%, s:s}", "type", "message",
+	                      "contact_id", c->rec.id, "id", m->id, "participant_role", m->role,
+	                      "display_name", display_name, "content", text, n, "time", t);
+	char *frame = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	if (out && v) {
+		json_object_del(v, "type");
+		*out = json_incref(v);
+	}
+	json_decref(v);
+	return frame;
+}
+
+/* Every message of the chat. With pii_redaction (C13) the stored text, the
+ * agent's frame, or both, carry the redacted text; the customer always
+ * sees what was typed. */
 unsigned long long cc_message(struct cc_contact *c, const char *role, const char *sender_id,
                               const char *display_name, const char *text, size_t n,
                               json_t **out)
@@ -87,40 +109,32 @@ unsigned long long cc_message(struct cc_contact *c, const char *role, const char
 	snprintf(m.sender_id, sizeof(m.sender_id), "%s", sender_id);
 	m.time = cc_now_ms();
 	c->last_activity = cc_now();
-	char t[40];
-	bw_time_rfc3339_ms(m.time, t, sizeof(t));
-	json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s%, s:s}", "type", "message",
-	                      "contact_id", c->rec.id, "id", m.id, "participant_role", role,
-	                      "display_name", display_name, "content", text, n, "time", t);
-	char *frame = v ? json_dumps(v, JSON_COMPACT) : NULL;
-	if (out && v) {
-		json_object_del(v, "type");
-		*out = json_incref(v);
+	enum bw_redact_mode mode = (enum bw_redact_mode)c->redaction;
+	const char *red = text;
+	size_t rn = n;
+	char *copy = NULL;
+	if (mode != BW_REDACT_OFF) {
+		/* Out of memory, nothing of the text goes where redaction is asked. */
+		copy = bw_redact(text, n, c->region[0] ? c->region : "US", &rn, NULL);
+		red = copy ? copy : "[REDACTED]";
+		rn = copy ? rn : strlen(red);
 	}
-	json_decref(v);
-	return cc_persist_message(&m, text, n, frame);
+	bool to_agent = bw_redact_agents(mode) && (rn != n || memcmp(red, text, n) != 0);
+	char *frame = message_frame(c, &m, display_name, text, n, to_agent ? NULL : out);
+	char *agent_frame = to_agent ? message_frame(c, &m, display_name, red, rn, out) : NULL;
+	unsigned long long t = bw_redact_stored(mode)
+	                           ? cc_persist_message(&m, red, rn, frame, agent_frame)
+	                           : cc_persist_message(&m, text, n, frame, agent_frame);
+	if (copy) {
+		sodium_memzero(copy, rn);
+		free(copy);
+	}
+	return t;
 }
 
 void cc_mask(const char *s, size_t n, char *out, size_t outsz)
 {
-	/* Bullets, and the last four characters of a long enough value (what
-	 * receipts show of a card number). */
-	size_t chars = 0;
-	for (size_t i = 0; i < n; i++)
-		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
-	size_t shown = chars >= 12 ? 4 : 0, k = 0;
-	for (size_t i = 0; i < 8 && k + 4 < outsz; i++) {
-		memcpy(out + k, "\xe2\x80\xa2", 3); /* U+2022 */
-		k += 3;
-	}
-	for (size_t i = n >= shown ? n - shown : 0; shown && i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			shown = 0; /* only plain ASCII ends are shown */
-	if (shown && n >= shown && k + shown < outsz) {
-		memcpy(out + k, s + n - shown, shown);
-		k += shown;
-	}
-	out[k] = '\0';
+	bw_mask(s, n, true, out, outsz);
 }
 
 static void transcript_add(struct cc_contact *c, const char *frame)
@@ -138,18 +152,23 @@ static void transcript_add(struct cc_contact *c, const char *frame)
 		c->transcript[c->ntranscript++] = copy;
 }
 
-void cc_relay(const char *cid, char *frame)
+void cc_relay(const char *cid, char *frame, char *agent_frame)
 {
 	struct cc_contact *c = cc_contact_find(cid);
-	size_t n = strlen(frame);
+	size_t n = strlen(frame), an = agent_frame ? strlen(agent_frame) : 0;
 	if (c) {
-		transcript_add(c, frame);
+		transcript_add(c, frame); /* the customer's view, for a reconnect */
 		send_all_customers(c, frame, n);
 		if (agent_present(c))
-			cc_agent_send(c->agent, frame, n);
+			cc_agent_send(c->agent, agent_frame ? agent_frame : frame,
+			              agent_frame ? an : n);
 	}
 	sodium_memzero(frame, n);
 	free(frame);
+	if (agent_frame) {
+		sodium_memzero(agent_frame, an);
+		free(agent_frame);
+	}
 }
 
 /* ---- the customer's socket ---- */

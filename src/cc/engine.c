@@ -12,7 +12,9 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "fraud/fraud.h"
+#include "sec/classify.h"
 #include "sec/esdk.h"
+#include "sec/redact.h"
 
 struct bw_cc_settings cc_set;
 struct cc_map cc__insts;
@@ -57,12 +59,14 @@ struct cc_contact *cc_contact_find(const char *cid)
 }
 
 char *bw_cc_customer_json(const char *display_name, const char *email, const char *address,
-                          const char *phone_number, const json_t *attributes)
+                          const char *phone_number, const json_t *attributes,
+                          const json_t *classes)
 {
-	json_t *v = json_pack("{s:s, s:s?, s:s, s:s?, s:O?}", "display_name", display_name, "email",
-	                      email && email[0] ? email : NULL, "address", address, "phone_number",
-	                      phone_number && phone_number[0] ? phone_number : NULL, "attributes",
-	                      attributes);
+	json_t *map = attributes ? bw_class_map(attributes, classes, NULL) : NULL;
+	json_t *v = json_pack("{s:s, s:s?, s:s, s:s?, s:O?, s:o?}", "display_name", display_name,
+	                      "email", email && email[0] ? email : NULL, "address", address,
+	                      "phone_number", phone_number && phone_number[0] ? phone_number : NULL,
+	                      "attributes", attributes, "classes", map);
 	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
 	return s;
@@ -77,7 +81,7 @@ unsigned long long cc_contact_save(struct cc_contact *c)
 	c->nlog = c->caplog = 0;
 	return cc_persist_contact(&c->rec,
 	                          bw_cc_customer_json(c->display_name, c->email, c->address, c->phone_number,
-	                                              c->attrs),
+	                                              c->attrs, c->classes),
 	                          log, nlog);
 }
 
@@ -103,6 +107,7 @@ void cc_contact_release(struct cc_contact *c)
 		c->next->prev = c->prev;
 	cc_map_del(&contacts, c->rec.id);
 	json_decref(c->attrs);
+	json_decref(c->classes);
 	wipe_input(c);
 	if (c->flow && --c->flow->refs == 0) {
 		cc_map_del(&flows, c->flow->key);
@@ -177,6 +182,16 @@ static int h_attr_set(void *ctx, const char *name, const char *value)
 	return json_object_set_new(c->attrs, name, json_string(value));
 }
 
+static int h_attr_class(void *ctx, const char *name, const char *cls)
+{
+	struct cc_contact *c = ctx;
+	int k = bw_class_parse(cls);
+	if (k < 0 || (!json_object_get(c->classes, name) &&
+	              json_object_size(c->classes) >= CC_MAX_ATTRIBUTES + BW_CLASS_MAX_NAMES))
+		return -1;
+	return bw_class_raise(c->classes, name, (enum bw_class)k);
+}
+
 static const char *h_ref(void *ctx, const char *name)
 {
 	struct cc_contact *c = ctx;
@@ -239,7 +254,16 @@ static void h_log(void *ctx, const char *action_id, const char *type, const char
 	memcpy(e->contact_id, c->rec.id, sizeof(e->contact_id));
 	e->seq = ++c->log_seq;
 	e->time = cc_now_ms();
-	snprintf(e->action_id, sizeof(e->action_id), "%s", action_id);
+	/* An action's id is the flow author's text: redacted where the flow
+	 * log is stored redacted (C13). */
+	char *red = NULL;
+	size_t rn = 0;
+	if (bw_redact_stored((enum bw_redact_mode)c->redaction))
+		red = bw_redact(action_id, strlen(action_id), h_region(c), &rn, NULL);
+	snprintf(e->action_id, sizeof(e->action_id), "%s",
+	         red ? red : bw_redact_stored((enum bw_redact_mode)c->redaction) ? "[REDACTED]"
+	                                                                          : action_id);
+	free(red);
 	snprintf(e->action_type, sizeof(e->action_type), "%s", type);
 	snprintf(e->branch, sizeof(e->branch), "%s", branch);
 }
@@ -290,8 +314,11 @@ static int h_encrypt_input(void *ctx, const char *key_id, const char *attribute)
 	bw_result r = bw_esdk_encrypt(keys, c->nkeys, pairs, 3, (const uint8_t *)c->input,
 	                              strlen(c->input), &b64);
 	wipe_input(c); /* the plaintext is dropped either way */
-	if (r != BW_OK)
+	/* Encrypted customer input is sensitive (C13), whatever else says so. */
+	if (r != BW_OK || bw_class_raise(c->classes, attribute, BW_CLASS_SENSITIVE) != 0) {
+		free(b64);
 		return -1;
+	}
 	int rc = h_attr_set(c, attribute, b64);
 	free(b64);
 	return rc;
@@ -317,6 +344,7 @@ static const struct bw_flow_host host = {
 	.denied = h_denied,
 	.blocked = h_blocked,
 	.encrypt_input = h_encrypt_input,
+	.attr_class = h_attr_class,
 };
 
 static void flow_outcome(struct cc_contact *c, enum bw_flow_outcome out)
@@ -422,6 +450,9 @@ static void add_on_loop(void *arg)
 	memcpy(c->region, n->region, sizeof(c->region));
 	c->attrs = n->attributes ? n->attributes : json_object();
 	n->attributes = NULL;
+	c->classes = n->classes ? n->classes : json_object();
+	n->classes = NULL;
+	c->redaction = n->pii_redaction;
 	c->qsnaps = n->queues;
 	c->nqsnaps = n->nqueues;
 	c->hsnaps = n->hours;
@@ -455,6 +486,8 @@ bw_result bw_cc_contact_add(struct bw_cc_new_contact *n)
 	bw_loop_call(add_on_loop, &a);
 	bw_flow_free(n->flow);
 	json_decref(n->attributes);
+	json_decref(n->classes);
+	n->classes = NULL;
 	free(n->queues);
 	free(n->hours);
 	for (size_t i = 0; i < n->nkeys; i++)
@@ -467,16 +500,22 @@ bw_result bw_cc_contact_add(struct bw_cc_new_contact *n)
 	return a.r;
 }
 
-json_t *cc_contact_json(const struct cc_contact *c)
+json_t *cc_contact_attrs(const struct cc_contact *c, bool view)
+{
+	json_t *a = bw_class_mask_attrs(c->attrs, c->classes, NULL, view);
+	return a ? a : json_object();
+}
+
+json_t *cc_contact_json(const struct cc_contact *c, bool view)
 {
 	char it[40];
 	bw_time_rfc3339_ms(c->rec.initiated_at, it, sizeof(it));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:s}", "id", c->rec.id,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s}", "id", c->rec.id,
 	                 "instance_id", c->rec.instance_id, "channel", c->rec.channel, "state",
 	                 c->acw ? "AFTER_CONTACT_WORK" : c->rec.state, "queue_id", c->rec.queue_id,
 	                 "display_name", c->display_name, "phone_number",
-	                 c->phone_number[0] ? c->phone_number : NULL, "attributes", c->attrs,
-	                 "initiation_timestamp", it);
+	                 c->phone_number[0] ? c->phone_number : NULL, "attributes",
+	                 cc_contact_attrs(c, view), "initiation_timestamp", it);
 }
 
 /* ---- the tick ---- */

@@ -62,13 +62,18 @@ struct bw_cc_new_contact {
 	size_t nhours;
 	struct bw_enckey keys[BW_ENCKEY_MAX_ACTIVE]; /* active encryption keys (C15) */
 	size_t nkeys;
+	json_t *classes;   /* the instance's attribute_classes (C13), a class map */
+	int pii_redaction; /* the instance's pii_redaction (enum bw_redact_mode) */
 };
 /* Takes everything in n (also on failure). */
 BW_MUST_USE bw_result bw_cc_contact_add(struct bw_cc_new_contact *n);
 
-/* The JSON text a contact's customer blob holds (sealed by the writer). */
+/* The JSON text a contact's customer blob holds (sealed by the writer):
+ * the customer's endpoint, "attributes", and "classes", the class of each
+ * attribute by the class map `classes` (sec/classify.h; NULL: internal). */
 char *bw_cc_customer_json(const char *display_name, const char *email, const char *address,
-                          const char *phone_number, const json_t *attributes);
+                          const char *phone_number, const json_t *attributes,
+                          const json_t *classes);
 
 #define BW_CC_MAX_RP_QUEUES 50
 struct bw_cc_agent_info {
@@ -78,6 +83,7 @@ struct bw_cc_agent_info {
 	char status[40];
 	int cap_chat, cap_callback;
 	bool outbound; /* holds Contacts.Outbound: may be offered callbacks */
+	bool sensitive_view; /* holds SensitiveData.View: sees sensitive attributes (C13) */
 	size_t nqueues;
 	struct bw_rp_queue queues[BW_CC_MAX_RP_QUEUES];
 };
@@ -87,20 +93,21 @@ void bw_cc_agent_update(const struct bw_cc_agent_info *a);
 
 /* Agent actions: BW_NOTFOUND when the contact is not offered to or held by
  * the agent, BW_CONFLICT when its state forbids it. *out (when not NULL)
- * receives the contact or the message as JSON. */
-BW_MUST_USE bw_result bw_cc_accept(const char *iid, const char *uid, const char *cid,
+ * receives the contact or the message as JSON, the contact's attributes
+ * masked by class unless `view` (the caller holds SensitiveData.View). */
+BW_MUST_USE bw_result bw_cc_accept(const char *iid, const char *uid, const char *cid, bool view,
                                    json_t **out);
 BW_MUST_USE bw_result bw_cc_reject(const char *iid, const char *uid, const char *cid);
 BW_MUST_USE bw_result bw_cc_agent_end(const char *iid, const char *uid, const char *cid,
-                                      json_t **out);
+                                      bool view, json_t **out);
 /* BW_INVALID with *why for bad text. */
 BW_MUST_USE bw_result bw_cc_agent_message(const char *iid, const char *uid, const char *cid,
                                           const char *text, json_t **out, const char **why);
 /* A callback's outcome (attributes callback_outcome, callback_note);
  * BW_INVALID for a contact that is not a callback. */
 BW_MUST_USE bw_result bw_cc_outcome(const char *iid, const char *uid, const char *cid,
-                                    const char *outcome, const char *note, json_t **out,
-                                    const char **why);
+                                    const char *outcome, const char *note, bool view,
+                                    json_t **out, const char **why);
 /* Ends a live contact (reason API). */
 BW_MUST_USE bw_result bw_cc_stop_contact(const char *iid, const char *cid);
 /* Per-queue real-time figures of one instance. */

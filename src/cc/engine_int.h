@@ -51,6 +51,8 @@ struct cc_contact {
 	struct bw_contact rec; /* rec.customer stays NULL: persist seals a copy */
 	char display_name[136], email[264], address[64], phone_number[24], region[4];
 	json_t *attrs;
+	json_t *classes; /* class map (C13): the instance's at the start, raised by the flow */
+	int redaction;   /* enum bw_redact_mode, the instance's at the start */
 	char *input; /* $.StoredCustomerInput; wiped */
 	struct cc_flow *flow;
 	struct bw_flow_cursor cur;
@@ -90,6 +92,7 @@ struct cc_agent {
 	char status[40];
 	int cap_chat, cap_callback;
 	bool outbound;
+	bool sensitive_view; /* SensitiveData.View when the stream opened or the status was set */
 	size_t nqueues;
 	struct bw_rp_queue *queues;
 	double idle_since;
@@ -126,7 +129,10 @@ void cc_contact_release(struct cc_contact *c);
 void cc_flow_continue(struct cc_contact *c);
 /* The customer's input for a waiting GetParticipantInput. */
 void cc_flow_input(struct cc_contact *c, const char *text, size_t n);
-json_t *cc_contact_json(const struct cc_contact *c);
+/* The contact for an agent: attributes masked by class unless view. */
+json_t *cc_contact_json(const struct cc_contact *c, bool view);
+/* The attributes as a reader with or without SensitiveData.View sees them. */
+json_t *cc_contact_attrs(const struct cc_contact *c, bool view);
 
 /* route.c */
 /* The live state of a queue (made on first use: a contact or an agent). */
@@ -149,7 +155,7 @@ void cc_reject(struct cc_agent *a, struct cc_contact *c);
 unsigned long long cc_message(struct cc_contact *c, const char *role, const char *sender_id,
                               const char *display_name, const char *text, size_t n,
                               json_t **out);
-/* A mask for a value kept out of the transcript (C15). */
+/* A mask for a value kept out of the transcript (C15): bw_mask's. */
 void cc_mask(const char *s, size_t n, char *out, size_t outsz);
 /* An event to the customer sockets and the agent (when connected). */
 void cc_event(struct cc_contact *c, const char *event, const char *role, const char *name,
@@ -161,14 +167,15 @@ bw_result cc_persist_start(const char *db_path, int durability);
 void cc_persist_stop(void);
 unsigned long long cc_persist_contact(const struct bw_contact *rec, char *customer_json,
                                       struct bw_flow_log_entry *log, size_t nlog);
-/* Stores a message, then calls relay(text) on the loop with the frame. */
+/* Stores a message, then relays its frames on the loop: frame to the
+ * customer, agent_frame (when not NULL; else frame) to the agent. */
 unsigned long long cc_persist_message(const struct bw_contact_message *m, const char *text,
-                                      size_t n, char *frame);
+                                      size_t n, char *frame, char *agent_frame);
 /* Writes a status the engine set into the user's row. */
 unsigned long long cc_persist_status(const char *iid, const char *uid, const char *status);
 /* Waits (on a worker) until the ticket is stored. */
 void cc_persist_wait(unsigned long long ticket);
-/* On the loop: a stored message's frame goes out. */
-void cc_relay(const char *cid, char *frame);
+/* On the loop: a stored message's frames go out (both are freed). */
+void cc_relay(const char *cid, char *frame, char *agent_frame);
 
 #endif

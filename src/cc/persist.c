@@ -28,7 +28,7 @@ struct pjob {
 	struct bw_contact_message msg;
 	char *text;
 	size_t text_len;
-	char *frame;
+	char *frame, *agent_frame;
 	char uid[48], status[40];
 };
 
@@ -36,7 +36,7 @@ struct pjob {
 struct relay {
 	struct relay *next;
 	char cid[48];
-	char *frame;
+	char *frame, *agent_frame;
 };
 
 static struct bw_pool *writer;
@@ -70,7 +70,7 @@ static void relay_drain(void)
 	pthread_mutex_unlock(&mu);
 	while (r) {
 		struct relay *next = r->next;
-		cc_relay(r->cid, r->frame);
+		cc_relay(r->cid, r->frame, r->agent_frame);
 		free(r);
 		r = next;
 	}
@@ -134,11 +134,13 @@ static bw_result store_message(struct bw_store *s, struct pjob *j)
 		if (rl) {
 			memcpy(rl->cid, j->msg.contact_id, sizeof(rl->cid));
 			rl->frame = j->frame;
-			j->frame = NULL;
+			rl->agent_frame = j->agent_frame;
+			j->frame = j->agent_frame = NULL;
 			relay_push(rl);
 		}
 	}
 	wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
+	wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
 	return r;
 }
 
@@ -206,13 +208,14 @@ unsigned long long cc_persist_contact(const struct bw_contact *rec, char *custom
 }
 
 unsigned long long cc_persist_message(const struct bw_contact_message *m, const char *text,
-                                      size_t n, char *frame)
+                                      size_t n, char *frame, char *agent_frame)
 {
 	struct pjob *j = calloc(1, sizeof(*j));
 	char *t = j ? malloc(n + 1) : NULL;
 	if (!t) {
 		free(j);
-		free(frame);
+		wipe_free(frame, frame ? strlen(frame) : 0);
+		wipe_free(agent_frame, agent_frame ? strlen(agent_frame) : 0);
 		return submitted;
 	}
 	memcpy(t, text, n);
@@ -223,6 +226,7 @@ unsigned long long cc_persist_message(const struct bw_contact_message *m, const 
 	j->text = t;
 	j->text_len = n;
 	j->frame = frame;
+	j->agent_frame = agent_frame;
 	return submit(j);
 }
 
@@ -263,6 +267,7 @@ void cc_persist_stop(void)
 	for (struct relay *r = rhead, *next; r; r = next) {
 		next = r->next;
 		wipe_free(r->frame, strlen(r->frame));
+		wipe_free(r->agent_frame, r->agent_frame ? strlen(r->agent_frame) : 0);
 		free(r);
 	}
 	rhead = rtail = NULL;

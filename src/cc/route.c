@@ -180,12 +180,12 @@ static void offer(struct cc_agent *a, struct cc_contact *c)
 	snprintf(c->rec.state, sizeof(c->rec.state), "OFFERED");
 	char exp[40];
 	bw_time_rfc3339_ms(cc_now_ms() + cc_set.offer_timeout_s * 1000, exp, sizeof(exp));
-	cc_agent_send_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:s}", "type",
+	cc_agent_send_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s}", "type",
 	                                "offer", "contact_id", c->rec.id, "channel", c->rec.channel,
 	                                "queue_id", c->rec.queue_id, "display_name",
 	                                c->display_name, "phone_number",
 	                                c->phone_number[0] ? c->phone_number : NULL, "attributes",
-	                                c->attrs, "expires_at", exp));
+	                                cc_contact_attrs(c, a->sensitive_view), "expires_at", exp));
 	(void)cc_contact_save(c);
 }
 

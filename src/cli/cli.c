@@ -16,6 +16,7 @@ static const struct bw_cli_resource *const resources[] = {
     &bw_cli_deny_list_res,      /* fraud */
     &bw_cli_contact_filter_res, /* fraud */
     &bw_cli_enckey_res,         /* encryption keys */
+    &bw_cli_scan_res,           /* classification */
     &bw_cli_secret_res,         /* secrets */
     NULL,
 };

@@ -95,6 +95,7 @@ extern const struct bw_cli_resource bw_cli_platform_key_res, bw_cli_instance_res
     bw_cli_user_res, bw_cli_profile_res, bw_cli_audit_res;
 extern const struct bw_cli_resource bw_cli_deny_list_res, bw_cli_contact_filter_res; /* fraud */
 extern const struct bw_cli_resource bw_cli_enckey_res; /* encryption keys */
+extern const struct bw_cli_resource bw_cli_scan_res;   /* classification */
 extern const struct bw_cli_resource bw_cli_secret_res; /* secrets */
 
 /* Formats an API path (ids validated beforehand). -1 when it does not fit. */

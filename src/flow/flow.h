@@ -66,6 +66,10 @@ struct bw_flow_host {
 	 * active keys (one of them key_id) into the attribute and drops the
 	 * plaintext; 0, or -1 (no input, no such active key, a failure). */
 	int (*encrypt_input)(void *ctx, const char *key_id, const char *attribute);
+	/* UpdateContactAttributes' Classes (C13): raises the attribute's class
+	 * ("public", "internal", "sensitive", "restricted"; never lowers it);
+	 * 0, or -1. A host without it fails the block (classes are not dropped). */
+	int (*attr_class)(void *ctx, const char *name, const char *cls);
 };
 
 /* Where a contact is in its flow. */

@@ -3,17 +3,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sec/classify.h"
+#include "sec/redact.h"
+
 #define D_IDLE 1800
 #define D_MAX_AGE 43200
 
 json_t *bw_isettings_default_json(void)
 {
-	return json_pack("{s:b, s:[], s:[], s:I, s:I, s:{s:i}, s:{s:i, s:I, s:I, s:i}}",
+	return json_pack("{s:b, s:[], s:[], s:I, s:I, s:{s:i}, s:{s:i, s:I, s:I, s:i}, s:{}, s:s}",
 	                 "mfa_required", 0, "allowed_ip_ranges", "approved_origins",
 	                 "session_idle_timeout_s", (json_int_t)D_IDLE, "session_max_age_s",
 	                 (json_int_t)D_MAX_AGE, "password_policy", "min_length", 12, "lockout",
 	                 "max_failures", 5, "base_lockout_s", (json_int_t)30, "max_lockout_s",
-	                 (json_int_t)900, "address_max_failures", 50);
+	                 (json_int_t)900, "address_max_failures", 50, "attribute_classes",
+	                 "pii_redaction", "off");
 }
 
 static long long int_or(const json_t *o, const char *k, long long def)
@@ -52,8 +56,61 @@ void bw_isettings_parse(const char *text, struct bw_isettings *out)
 	out->base_lockout_s = int_or(lo, "base_lockout_s", 30);
 	out->max_lockout_s = int_or(lo, "max_lockout_s", 900);
 	out->address_max_failures = (int)int_or(lo, "address_max_failures", 50);
+	int m = bw_redact_mode_parse(json_string_value(json_object_get(d, "pii_redaction")));
+	out->pii_redaction = m < 0 ? BW_REDACT_OFF : m;
 	json_decref(o);
 	json_decref(d);
+}
+
+static bool attr_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+json_t *bw_isettings_classes(const char *text)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *m = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(o, "attribute_classes"), k, v)
+	{
+		if (m && attr_name_ok(k) && bw_class_parse(json_string_value(v)) >= 0)
+			json_object_set(m, k, v);
+	}
+	json_decref(o);
+	return m;
+}
+
+/* attribute_classes: {name: class}, at most BW_CLASS_MAX_NAMES; a wrong
+ * entry is named from the top ("attribute_classes.card"). */
+static bool classes_ok(const json_t *v, const char **field, const char **msg)
+{
+	static _Thread_local char path[96];
+	const char *k;
+	json_t *c;
+	if (!json_is_object(v) || json_object_size(v) > BW_CLASS_MAX_NAMES) {
+		*msg = "an object of at most 64 attribute names, each with a class";
+		return false;
+	}
+	json_object_foreach((json_t *)v, k, c)
+	{
+		if (!attr_name_ok(k) || bw_class_parse(json_string_value(c)) < 0) {
+			snprintf(path, sizeof(path), "attribute_classes.%.64s", k);
+			*field = attr_name_ok(k) ? path : "attribute_classes";
+			*msg = attr_name_ok(k) ? "a class is public, internal, sensitive or restricted"
+			                       : "an attribute name is 1 to 64 of letters, digits, '.', '_', '-'";
+			return false;
+		}
+	}
+	return true;
 }
 
 static bool int_in(const json_t *v, long long lo, long long hi)
@@ -166,6 +223,16 @@ json_t *bw_isettings_patch(const char *stored, const json_t *patch, const char *
 			                                  {"address_max_failures", 1, 100000}};
 			if (!json_is_object(v) || !patch_ints(json_object_get(d, k), v, b, 4, field))
 				goto bad;
+		} else if (!strcmp(k, "attribute_classes")) {
+			if (!classes_ok(v, field, msg))
+				goto bad;
+			json_object_set(d, k, v);
+		} else if (!strcmp(k, "pii_redaction")) {
+			if (bw_redact_mode_parse(json_string_value(v)) < 0) {
+				*msg = "one of off, stored, agents, both";
+				goto bad;
+			}
+			json_object_set(d, k, v);
 		} else {
 			*msg = "unknown setting";
 			goto bad;

@@ -23,6 +23,7 @@ struct bw_isettings {
 	long long base_lockout_s; /* doubles with each further failure */
 	long long max_lockout_s;
 	int address_max_failures; /* per client address */
+	int pii_redaction;        /* enum bw_redact_mode (sec/redact.h) */
 };
 
 /* The defaults of a new instance, as JSON. */
@@ -33,6 +34,9 @@ void bw_isettings_parse(const char *text, struct bw_isettings *out);
  * *field and *msg naming the problem. */
 json_t *bw_isettings_patch(const char *stored, const json_t *patch, const char **field,
                            const char **msg);
+/* The attribute_classes of stored JSON text as a class map (a new object,
+ * sec/classify.h); entries that do not check out are left out. */
+json_t *bw_isettings_classes(const char *text);
 bool bw_isettings_ip_allowed(const struct bw_isettings *s, int family, const uint8_t *addr);
 bool bw_isettings_origin_allowed(const struct bw_isettings *s, const char *origin);
 

@@ -252,6 +252,8 @@ describe('security settings', () => {
       session_max_age_s: 43200,
       password_policy: { min_length: 12 },
       lockout: { max_failures: 5, base_lockout_s: 30, max_lockout_s: 900, address_max_failures: 50 },
+      attribute_classes: {},
+      pii_redaction: 'off',
     });
   });
 

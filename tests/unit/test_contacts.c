@@ -575,7 +575,7 @@ static void test_contact_json(void **state)
 	assert_int_equal(bw_seal("in_A", "contacts", "ct_j", "customer", (const uint8_t *)cust,
 	                         strlen(cust), &c.customer, &c.customer_len),
 	                 BW_OK);
-	json_t *o = bw_api_contact_json(&c);
+	json_t *o = bw_api_contact_json(&c, NULL);
 	char *s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_contains(s, "\"id\":\"ct_j\"");
 	assert_contains(s, "\"instance_id\":\"in_A\"");
@@ -596,7 +596,7 @@ static void test_contact_json(void **state)
 
 	/* Sealed for another row, the blob does not open: no customer data. */
 	snprintf(c.id, sizeof(c.id), "ct_moved");
-	o = bw_api_contact_json(&c);
+	o = bw_api_contact_json(&c, NULL);
 	s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_not_contains(s, "Ada");
 	assert_contains(s, "\"display_name\":null");

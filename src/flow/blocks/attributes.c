@@ -1,21 +1,56 @@
 /* Contact attributes: UpdateContactAttributes sets them (literals or
- * references such as $.StoredCustomerInput); Compare branches on a value. */
+ * references such as $.StoredCustomerInput) and classes them (C13);
+ * Compare branches on a value. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flow/flow_int.h"
+#include "sec/classify.h"
+
+/* Classes: {name: "public"|"internal"|"sensitive"|"restricted"}, 1 to 32. */
+static int classes_validate(struct bw_flow_check *ck, const json_t *classes, const char *path)
+{
+	char p[BW_FLOW_PATH_MAX], q[BW_FLOW_PATH_MAX];
+	const char *k;
+	json_t *v;
+	int bad = 0;
+	bw_flow__path_key(p, sizeof(p), path, "Classes");
+	if (!json_is_object(classes) || json_object_size(classes) < 1 ||
+	    json_object_size(classes) > BW_FLOW_MAX_ATTRIBUTES) {
+		bw_flow__error(ck, p, "must be an object of 1 to %d attribute classes",
+		               BW_FLOW_MAX_ATTRIBUTES);
+		return -1;
+	}
+	json_object_foreach((json_t *)classes, k, v)
+	{
+		bw_flow__path_key(q, sizeof(q), p, k);
+		if (!bw_flow__attr_name_ok(k)) {
+			bw_flow__error(ck, q, "an attribute name is 1 to 64 of letters, digits, '.', '_', '-'");
+			bad = -1;
+		} else if (bw_class_parse(json_string_value(v)) < 0) {
+			bw_flow__error(ck, q, "must be one of: public, internal, sensitive, restricted");
+			bad = -1;
+		}
+	}
+	return bad;
+}
 
 static int uca_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
                         const char *path)
 {
-	static const char *const fields[] = {"Attributes", "TargetContact", NULL};
+	static const char *const fields[] = {"Attributes", "Classes", "TargetContact", NULL};
 	static const char *const targets[] = {"Current", NULL};
 	const char *target;
 	char p[BW_FLOW_PATH_MAX], q[BW_FLOW_PATH_MAX];
 	int bad = bw_flow__only(ck, a->params, path, fields);
 	bad |= bw_flow__enum(ck, a->params, "TargetContact", path, targets, false, &target);
 	const json_t *attrs = json_object_get(a->params, "Attributes");
+	const json_t *classes = json_object_get(a->params, "Classes");
+	if (classes)
+		bad |= classes_validate(ck, classes, path);
+	if (classes && !attrs)
+		return bad; /* classes only: for attributes other blocks write */
 	bw_flow__path_key(p, sizeof(p), path, "Attributes");
 	if (!json_is_object(attrs) || json_object_size(attrs) < 1 ||
 	    json_object_size(attrs) > BW_FLOW_MAX_ATTRIBUTES) {
@@ -42,6 +77,12 @@ static struct bw_branch uca_run(const struct bw_flow_exec *x, const struct bw_fl
 {
 	const char *k;
 	json_t *v;
+	/* Classes first: a value is never held under a lower class than asked. */
+	json_object_foreach((json_t *)json_object_get(a->params, "Classes"), k, v)
+	{
+		if (!x->h->attr_class || x->h->attr_class(x->ctx, k, json_string_value(v)) != 0)
+			return BW_BR_ERR("NoMatchingError");
+	}
 	json_object_foreach((json_t *)json_object_get(a->params, "Attributes"), k, v)
 	{
 		if (x->h->attr_set(x->ctx, k, bw_flow__resolve(x, v)) != 0)

@@ -239,3 +239,18 @@ fraud = {
 }
 for k, v in fraud.items():
     write("fuzz_fraud", k, v)
+
+# classification: fuzz_redact takes two region bytes and the text.
+redact = {
+    "mixed": "USAda, ada@example.com, (202) 456-1111, 4111 1111 1111 1111, 123-45-6789",
+    "fr": "FRappelez le 06 12 34 56 78 ou +33 1 23 45 67 89",
+    "no_region": "--+1 202 456 1111 / 202 456 1111",
+    "card_tail": "US4929 1234 5678 7134 12 exp 12/27",
+    "negatives": "USorder #2024561111, A-2024561111, 2026-12-25, 10.20.30.40, 1 000 000",
+    "emails": "USa@b@c.com x@y.com,z@w.org ada.@example.com user@localhost",
+    "paren": "US(4111111111111111) 123 (202) 456-1111",
+    "wall": "US" + " ".join("%02d" % (i % 100) for i in range(200)),
+    "placeholders": "US[CARD] [EMAIL]@x.com [PHONE]2024561111",
+}
+for k, v in redact.items():
+    write("fuzz_redact", k, v)
