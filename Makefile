@@ -59,6 +59,7 @@ bench: build
 	@bash bench/identity/run.sh $(BUILD)
 	@bash bench/chat/run.sh $(BUILD)
 	@bash bench/fraud/run.sh $(BUILD)
+	@bash bench/crypto/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -121,6 +121,16 @@ void bw_api_enckeys_delete(struct bw_ctx *c);
 void bw_api_enckeys_test_encrypt(struct bw_ctx *c);
 /* end encryption keys */
 
+/* keys (C14) */
+void bw_api_keys_get(struct bw_ctx *c);
+void bw_api_keys_rotate(struct bw_ctx *c);
+void bw_api_keys_import_params(struct bw_ctx *c);
+void bw_api_keys_import(struct bw_ctx *c);
+/* Destroys the instance's keys (crypto-shredding) and audits it
+ * (keys.destroy); replies and returns -1 when that failed. */
+int bw_api_keys_shred(struct bw_ctx *c, const char *iid);
+/* end keys */
+
 /* contacts */
 void bw_api_contacts_search(struct bw_ctx *c);
 void bw_api_contacts_get(struct bw_ctx *c);

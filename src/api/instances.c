@@ -228,6 +228,14 @@ void bw_api_instances_update(struct bw_ctx *c)
 
 void bw_api_instances_delete(struct bw_ctx *c)
 {
+	struct bw_instance in;
+	if (bw_api_instance(c, &in) != 0)
+		return;
+	bw_instance_clear(&in);
+	/* keys (C14): the keys go first, so that the rows are unreadable even
+	 * where they linger in the file (crypto-shredding) */
+	if (bw_api_keys_shred(c, c->req->params[0]) != 0)
+		return;
 	bw_result r = bw_store_instance_delete(c->store, c->req->params[0]);
 	if (r != BW_OK) {
 		bw_reply_result(c, r, "no such instance", NULL);

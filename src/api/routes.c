@@ -192,6 +192,14 @@ const struct bw_route bw_routes[] = {
 	R("DELETE", EK "/{ekid}", USER, "Keys.Edit", bw_api_enckeys_delete, 0,
 	  "encryption_keys.delete"),
 #undef EK
+	/* envelope keys (C14) */
+#define KY I "/keys"
+	R("GET", KY, USER, "Keys.View", bw_api_keys_get, AREAD, "keys.get"),
+	R("GET", KY "/import-parameters", USER, "Keys.View", bw_api_keys_import_params, AREAD,
+	  "keys.import_parameters"),
+	R("POST", KY "/import", USER, "Keys.Edit", bw_api_keys_import, BODY, "keys.import"),
+	R("POST", KY "/rotate", USER, "Keys.Edit", bw_api_keys_rotate, 0, "keys.rotate"),
+#undef KY
 	/* end keys */
 
 	/* contacts */

@@ -30,7 +30,7 @@ json_t *bw_api_user_json(struct bw_store *s, const struct bw_user *u)
 			json_array_append_new(ids, json_string(p[i].id));
 			bw_profile_clear(&p[i]);
 		}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:s, s:b, s:b, s:s, s:s}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:s, s:b, s:b, s:s, s:s}",
 	                 "id", u->id, "username", u->username, "first_name", u->first_name,
 	                 "last_name", u->last_name, "email", u->email[0] ? u->email : NULL,
 	                 "security_profile_ids", ids, "routing_profile_id",
@@ -38,6 +38,9 @@ json_t *bw_api_user_json(struct bw_store *s, const struct bw_user *u)
 	                 u->hierarchy_group[0] ? u->hierarchy_group : NULL, "status", u->status,
 	                 "disabled", u->disabled, "mfa_enabled", u->mfa_enabled, "created_at", c,
 	                 "updated_at", up);
+	if (o && u->pii_error) /* keys (C14): the sealed names did not open */
+		json_object_set_new(o, "pii_error", json_string("Undecryptable"));
+	return o;
 }
 
 /* Decodes security_profile_ids: rights, existence, no escalation. */

@@ -15,6 +15,7 @@
 #include "cc/engine.h"
 #include "integ/role.h"
 #include "net/net.h"
+#include "sec/keyring.h"
 #include "sec/rootkey.h"
 #include "store/store.h"
 
@@ -128,6 +129,7 @@ int bw_cmd_serve(int argc, char **argv, char **envp)
 	bw_config_init(&cfg);
 	int rc = 1;
 	uint8_t *root_key = NULL;
+	bool keyring = false;
 	if (load_settings(&cfg, argc, argv, envp) != 0) {
 		bw_config_free(&cfg);
 		return 2;
@@ -155,6 +157,17 @@ int bw_cmd_serve(int argc, char **argv, char **envp)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
 	signal(SIGPIPE, SIG_IGN);
+	/* keys (C14): after the signal mask (its thread inherits it), before any
+	 * thread that seals; stopped after the last one */
+	struct bw_keyring_opts ko = {
+	    (unsigned long long)bw_config_int(&cfg, "data_key_max_seals"),
+	    (unsigned)bw_config_int(&cfg, "key_rotation_batch"),
+	    (unsigned)bw_config_int(&cfg, "key_rotation_pause_ms")};
+	if (bw_keyring_start(db, durability, root_key, &ko) != BW_OK) {
+		fprintf(stderr, "bulwark: cannot start the keyring on %s\n", db);
+		goto out;
+	}
+	keyring = true;
 	if (libre_init() != 0)
 		goto out;
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -189,6 +202,8 @@ stop:
 		bw_cc_stop();
 	libre_close();
 out:
+	if (keyring)
+		bw_keyring_stop();
 	bw_rootkey_free(root_key);
 	bw_config_free(&cfg);
 	return rc;

@@ -71,6 +71,13 @@ const struct bw_setting bw_settings[] = {
 	 "addresses whose X-Forwarded-For is believed, e.g. 127.0.0.1/32, ::1/128"},
 	{"shutdown_timeout_ms", BW_SET_INT, "10000", 0, 600000, NULL, false, false,
 	 "time given to in-flight work on SIGTERM"},
+	/* keys (C14): envelope encryption at rest, always on */
+	{"data_key_max_seals", BW_SET_INT, "1000000", 1, 4294967295LL, NULL, false, false,
+	 "values one data key seals before the instance takes a new one (and at most a day)"},
+	{"key_rotation_batch", BW_SET_INT, "100", 1, 10000, NULL, false, false,
+	 "data keys re-wrapped per transaction during a key rotation"},
+	{"key_rotation_pause_ms", BW_SET_INT, "0", 0, 60000, NULL, false, false,
+	 "pause between re-wrap batches, so that a rotation yields to traffic"},
 };
 
 const size_t bw_settings_count = sizeof(bw_settings) / sizeof(bw_settings[0]);

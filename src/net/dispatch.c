@@ -114,16 +114,18 @@ static const char *const kind_names[] = {"anonymous", "platform", "user", "custo
 /* Phase: the audit record. Every mutating call, every refused or failed
  * authentication or authorization, and every read of sensitive data; a
  * record is committed before the reply leaves (C8). */
-static void audit(struct bw_ctx *c)
+static void audit(struct bw_ctx *c, bool unreadable)
 {
 	const struct bw_route *rt = c->req->route;
 	const char *action = c->audit_action ? c->audit_action : rt->action;
 	int st = c->resp->status;
+	if (unreadable) /* keys (C14): a sealed value of the request did not open */
+		action = "keys.unreadable";
 	if (!action)
 		return;
 	bool mutating = strcmp(c->req->method, "GET") != 0;
 	bool refused = st == 401 || st == 403;
-	if (!mutating && !refused && !(rt->flags & BW_ROUTE_AUDIT_READ))
+	if (!unreadable && !mutating && !refused && !(rt->flags & BW_ROUTE_AUDIT_READ))
 		return;
 	struct bw_audit_event e;
 	memset(&e, 0, sizeof(e));
@@ -155,7 +157,7 @@ static void audit(struct bw_ctx *c)
 	snprintf(e.source_ip, sizeof(e.source_ip), "%s", c->req->peer);
 	snprintf(e.user_agent, sizeof(e.user_agent), "%s",
 	         c->req->user_agent ? c->req->user_agent : "");
-	snprintf(e.result, sizeof(e.result), "%s", result_of(st));
+	snprintf(e.result, sizeof(e.result), "%s", unreadable ? "failed" : result_of(st));
 	e.status = st;
 	error_code_of(c->resp, e.error_code, sizeof(e.error_code));
 	snprintf(e.request_id, sizeof(e.request_id), "%s", c->req->request_id);
@@ -173,6 +175,7 @@ static void audit(struct bw_ctx *c)
 static void run_phases(struct bw_ctx *c)
 {
 	bw_result r;
+	unsigned long long unopened = bw_unseal_failures();
 	if (!decode_body(c))
 		goto out;
 	r = bw_auth_authenticate(c);
@@ -203,8 +206,11 @@ static void run_phases(struct bw_ctx *c)
 	if (!c->resp->status)
 		bw_reply_result(c, BW_ERR, NULL, NULL);
 out:
-	if (c->store)
-		audit(c);
+	if (c->store) {
+		audit(c, false);
+		if (bw_unseal_failures() != unopened)
+			audit(c, true);
+	}
 }
 
 static void *worker_init(void *arg)

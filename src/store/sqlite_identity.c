@@ -89,6 +89,10 @@ static void bind_user(sqlite3_stmt *st, const struct bw_user *u)
 	sqlite3_bind_int64(st, 14, u->mfa_last_step);
 	sqlite3_bind_int64(st, 15, u->created_at);
 	sqlite3_bind_int64(st, 16, u->updated_at);
+	if (u->pii) /* keys (0008): names and e-mail, sealed by store.c */
+		sqlite3_bind_blob(st, 17, u->pii, (int)u->pii_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 17);
 }
 
 static bw_result user_insert(struct sq_store *q, const struct bw_user *u)
@@ -96,7 +100,7 @@ static bw_result user_insert(struct sq_store *q, const struct bw_user *u)
 	sqlite3_stmt *st = bw_sq__stmt(
 	    q, "INSERT INTO users(id,instance_id,username,password_hash,first_name,last_name,email,"
 	       "routing_profile_id,hierarchy_group,status,disabled,mfa_secret,mfa_enabled,"
-	       "mfa_last_step,created_at,updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	       "mfa_last_step,created_at,updated_at,pii) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return BW_ERR;
 	bind_user(st, u);
@@ -289,7 +293,7 @@ out:
 #define USER_COLS                                                                                  \
 	"id,instance_id,username,password_hash,first_name,last_name,email,routing_profile_id,"     \
 	"hierarchy_group,status,disabled,mfa_secret,mfa_enabled,mfa_last_step,created_at,updated_" \
-	"at"
+	"at,pii"
 
 static void user_row(sqlite3_stmt *st, void *row_)
 {
@@ -319,6 +323,16 @@ static void user_row(sqlite3_stmt *st, void *row_)
 	u->mfa_last_step = sqlite3_column_int64(st, 13);
 	u->created_at = sqlite3_column_int64(st, 14);
 	u->updated_at = sqlite3_column_int64(st, 15);
+	blen = sqlite3_column_bytes(st, 16);
+	blob = sqlite3_column_blob(st, 16);
+	if (blob && blen > 0) {
+		u->pii = malloc((size_t)blen);
+		u->pii_error = !u->pii;
+		if (u->pii) {
+			memcpy(u->pii, blob, (size_t)blen);
+			u->pii_len = (size_t)blen;
+		}
+	}
 }
 
 bw_result bw_sq__user_insert(struct bw_store *s, const struct bw_user *u, char **ids, size_t n)
@@ -382,7 +396,7 @@ bw_result bw_sq__user_update(struct bw_store *s, const struct bw_user *u, char *
 	       "disabled=?11,mfa_secret=?12,mfa_enabled=?13,"
 	       /* no seed (an MFA reset): the old seed's spent steps go with it */
 	       "mfa_last_step=CASE WHEN ?12 IS NULL THEN 0 ELSE max(mfa_last_step,?14) END,"
-	       "created_at=?15,updated_at=?16 WHERE instance_id=?2 AND id=?1");
+	       "created_at=?15,updated_at=?16,pii=?17 WHERE instance_id=?2 AND id=?1");
 	if (!st)
 		goto out;
 	bind_user(st, u);

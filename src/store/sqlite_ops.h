@@ -175,5 +175,41 @@ bw_result bw_sq__enckey_delete(struct bw_store *s, const char *iid, const char *
 bw_result bw_sq__enckey_active(struct bw_store *s, const char *iid, struct bw_enckey *out,
                                size_t max, size_t *n);
 /* end encryption keys */
+/* keys */
+bw_result bw_sq__kek_list(struct bw_store *s, const char *iid, struct bw_kek_row *out,
+                          size_t max, size_t *n);
+bw_result bw_sq__kek_insert(struct bw_store *s, const struct bw_kek_row *k);
+bw_result bw_sq__keys_destroyed(struct bw_store *s, const char *iid);
+bw_result bw_sq__dk_insert(struct bw_store *s, const struct bw_dk_row *d);
+bw_result bw_sq__dk_get(struct bw_store *s, const char *iid, uint32_t id, struct bw_dk_row *out);
+bw_result bw_sq__dk_newest(struct bw_store *s, const char *iid, struct bw_dk_row *out);
+bw_result bw_sq__dk_count(struct bw_store *s, const char *iid, long long *n);
+bw_result bw_sq__dk_stale(struct bw_store *s, const char *iid, const char *kek_id,
+                          uint32_t after, struct bw_dk_row *out, size_t max, size_t *n);
+bw_result bw_sq__dk_rewrap(struct bw_store *s, const char *iid, const char *rid,
+                           const struct bw_dk_rewrap *w, size_t n);
+bw_result bw_sq__rotation_start(struct bw_store *s, const struct bw_kek_row *k,
+                                struct bw_key_rotation *r);
+bw_result bw_sq__rotation_last(struct bw_store *s, const char *iid, struct bw_key_rotation *out);
+bw_result bw_sq__rotation_running(struct bw_store *s, struct bw_key_rotation *out, size_t max,
+                                  size_t *n);
+bw_result bw_sq__rotation_finish(struct bw_store *s, const char *iid, const char *rid,
+                                 long long now, struct bw_key_rotation *out);
+bw_result bw_sq__keys_destroy(struct bw_store *s, const char *iid, long long now);
+bw_result bw_sq__import_key_get(struct bw_store *s, struct bw_import_key *out);
+bw_result bw_sq__import_key_insert(struct bw_store *s, const struct bw_import_key *k);
+bw_result bw_sq__import_token_insert(struct bw_store *s, const uint8_t hash[32], const char *iid,
+                                     const char *key_id, long long expires_at, long long now);
+bw_result bw_sq__import_token_take(struct bw_store *s, const uint8_t hash[32], const char *iid,
+                                   long long now, char key_id[48]);
+bw_result bw_sq__keys_harden(struct bw_store *s);
+bw_result bw_sq__wal_purge(struct bw_store *s);
+bw_result bw_sq__sealed_page(struct bw_store *s, enum bw_sealed_col col, long long after,
+                             struct bw_sealed_item *out, size_t max, size_t *n);
+bw_result bw_sq__sealed_put(struct bw_store *s, enum bw_sealed_col col,
+                            const struct bw_sealed_item *items, size_t n);
+bw_result bw_sq__keyring_task(struct bw_store *s, const char *name);
+bw_result bw_sq__keyring_task_done(struct bw_store *s, const char *name);
+/* end keys */
 
 #endif

@@ -4,6 +4,9 @@
 #include "store/store_int.h"
 
 #include <stdatomic.h>
+#include <string.h>
+
+#include "sec/seal.h" /* keys: users' names and e-mail are sealed here, for every backend */
 
 /* Bumped by every write that can change who a credential is or what it may
  * do (revocation, disable, profile, settings); authentication caches hold
@@ -18,6 +21,27 @@ static void auth_changed(void)
 unsigned long long bw_store_auth_epoch(void)
 {
 	return atomic_load(&auth_epoch);
+}
+
+/* keys: what the backend writes for a user: a shallow copy of u with its
+ * names and e-mail sealed into pii and emptied (the copy shares u's
+ * other pointers; user_sealed_done frees only pii). */
+static bw_result user_seal(const struct bw_user *u, struct bw_user *out)
+{
+	*out = *u;
+	out->pii = NULL;
+	out->pii_len = 0;
+	bw_result r = bw_user_seal_pii(u, &out->pii, &out->pii_len);
+	memset(out->first_name, 0, sizeof(out->first_name));
+	memset(out->last_name, 0, sizeof(out->last_name));
+	memset(out->email, 0, sizeof(out->email));
+	return r;
+}
+
+static void user_sealed_done(struct bw_user *sealed)
+{
+	free(sealed->pii);
+	sealed->pii = NULL;
 }
 
 bw_result bw_store_open(struct bw_store **out, const char *db_path, enum bw_durability d)
@@ -70,8 +94,12 @@ bw_result bw_store_instance_create(struct bw_store *s, const struct bw_instance 
                                    const struct bw_profile *profiles, size_t nprof,
                                    const struct bw_user *admin, const char *admin_profile_id)
 {
-	bw_result r = s->ops->instance_create(s, in, profiles, nprof, admin, admin_profile_id);
+	struct bw_user sealed;
+	bw_result r = user_seal(admin, &sealed);
+	if (r == BW_OK)
+		r = s->ops->instance_create(s, in, profiles, nprof, &sealed, admin_profile_id);
 	s->ops->release(s);
+	user_sealed_done(&sealed);
 	return r;
 }
 
@@ -148,8 +176,12 @@ bw_result bw_store_profile_delete(struct bw_store *s, const char *iid, const cha
 bw_result bw_store_user_insert(struct bw_store *s, const struct bw_user *u, char **profile_ids,
                                size_t nids)
 {
-	bw_result r = s->ops->user_insert(s, u, profile_ids, nids);
+	struct bw_user sealed;
+	bw_result r = user_seal(u, &sealed);
+	if (r == BW_OK)
+		r = s->ops->user_insert(s, &sealed, profile_ids, nids);
 	s->ops->release(s);
+	user_sealed_done(&sealed);
 	return r;
 }
 
@@ -158,6 +190,8 @@ bw_result bw_store_user_get(struct bw_store *s, const char *iid, const char *id,
 {
 	bw_result r = s->ops->user_get(s, iid, id, out);
 	s->ops->release(s);
+	if (r == BW_OK)
+		bw_user_open_pii(out);
 	return r;
 }
 
@@ -166,6 +200,8 @@ bw_result bw_store_user_by_name(struct bw_store *s, const char *iid, const char 
 {
 	bw_result r = s->ops->user_by_name(s, iid, username, out);
 	s->ops->release(s);
+	if (r == BW_OK)
+		bw_user_open_pii(out);
 	return r;
 }
 
@@ -174,14 +210,20 @@ bw_result bw_store_user_list(struct bw_store *s, const char *iid, const char *af
 {
 	bw_result r = s->ops->user_list(s, iid, after, out, max, n);
 	s->ops->release(s);
+	for (size_t i = 0; r == BW_OK && i < *n; i++)
+		bw_user_open_pii(&out[i]);
 	return r;
 }
 
 bw_result bw_store_user_update(struct bw_store *s, const struct bw_user *u, char **profile_ids,
                                size_t nids)
 {
-	bw_result r = s->ops->user_update(s, u, profile_ids, nids);
+	struct bw_user sealed;
+	bw_result r = user_seal(u, &sealed);
+	if (r == BW_OK)
+		r = s->ops->user_update(s, &sealed, profile_ids, nids);
 	s->ops->release(s);
+	user_sealed_done(&sealed);
 	auth_changed();
 	return r;
 }
@@ -348,9 +390,12 @@ void bw_user_clear(struct bw_user *u)
 {
 	free(u->password_hash);
 	free(u->mfa_secret);
+	free(u->pii);
 	u->password_hash = NULL;
 	u->mfa_secret = NULL;
 	u->mfa_secret_len = 0;
+	u->pii = NULL;
+	u->pii_len = 0;
 }
 
 /* routing */
@@ -925,6 +970,186 @@ void bw_enckey_clear(struct bw_enckey *k)
 	k->public_key = NULL;
 }
 /* end encryption keys */
+
+/* keys */
+bw_result bw_store_kek_list(struct bw_store *s, const char *iid, struct bw_kek_row *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->kek_list(s, iid, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_kek_insert(struct bw_store *s, const struct bw_kek_row *k)
+{
+	bw_result r = s->ops->kek_insert(s, k);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_keys_destroyed(struct bw_store *s, const char *iid)
+{
+	bw_result r = s->ops->keys_destroyed(s, iid);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_dk_insert(struct bw_store *s, const struct bw_dk_row *d)
+{
+	bw_result r = s->ops->dk_insert(s, d);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_dk_get(struct bw_store *s, const char *iid, uint32_t id, struct bw_dk_row *out)
+{
+	bw_result r = s->ops->dk_get(s, iid, id, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_dk_newest(struct bw_store *s, const char *iid, struct bw_dk_row *out)
+{
+	bw_result r = s->ops->dk_newest(s, iid, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_dk_count(struct bw_store *s, const char *iid, long long *n)
+{
+	bw_result r = s->ops->dk_count(s, iid, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_dk_stale(struct bw_store *s, const char *iid, const char *kek_id, uint32_t after, struct bw_dk_row *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->dk_stale(s, iid, kek_id, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_dk_rewrap(struct bw_store *s, const char *iid, const char *rid, const struct bw_dk_rewrap *w, size_t n)
+{
+	bw_result r = s->ops->dk_rewrap(s, iid, rid, w, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rotation_start(struct bw_store *s, const struct bw_kek_row *k,
+                                  struct bw_key_rotation *rot)
+{
+	bw_result r = s->ops->rotation_start(s, k, rot);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rotation_last(struct bw_store *s, const char *iid, struct bw_key_rotation *out)
+{
+	bw_result r = s->ops->rotation_last(s, iid, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rotation_running(struct bw_store *s, struct bw_key_rotation *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->rotation_running(s, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_rotation_finish(struct bw_store *s, const char *iid, const char *rid, long long now, struct bw_key_rotation *out)
+{
+	bw_result r = s->ops->rotation_finish(s, iid, rid, now, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_keys_destroy(struct bw_store *s, const char *iid, long long now)
+{
+	bw_result r = s->ops->keys_destroy(s, iid, now);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_import_key_get(struct bw_store *s, struct bw_import_key *out)
+{
+	bw_result r = s->ops->import_key_get(s, out);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_import_key_insert(struct bw_store *s, const struct bw_import_key *k)
+{
+	bw_result r = s->ops->import_key_insert(s, k);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_import_token_insert(struct bw_store *s, const uint8_t hash[32], const char *iid, const char *key_id, long long expires_at, long long now)
+{
+	bw_result r = s->ops->import_token_insert(s, hash, iid, key_id, expires_at, now);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_import_token_take(struct bw_store *s, const uint8_t hash[32], const char *iid, long long now, char key_id[48])
+{
+	bw_result r = s->ops->import_token_take(s, hash, iid, now, key_id);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_keys_harden(struct bw_store *s)
+{
+	bw_result r = s->ops->keys_harden(s);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_wal_purge(struct bw_store *s)
+{
+	bw_result r = s->ops->wal_purge(s);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_sealed_page(struct bw_store *s, enum bw_sealed_col col, long long after, struct bw_sealed_item *out, size_t max, size_t *n)
+{
+	bw_result r = s->ops->sealed_page(s, col, after, out, max, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_sealed_put(struct bw_store *s, enum bw_sealed_col col, const struct bw_sealed_item *items, size_t n)
+{
+	bw_result r = s->ops->sealed_put(s, col, items, n);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_keyring_task(struct bw_store *s, const char *name)
+{
+	bw_result r = s->ops->keyring_task(s, name);
+	s->ops->release(s);
+	return r;
+}
+
+bw_result bw_store_keyring_task_done(struct bw_store *s, const char *name)
+{
+	bw_result r = s->ops->keyring_task_done(s, name);
+	s->ops->release(s);
+	return r;
+}
+
+void bw_import_key_clear(struct bw_import_key *k)
+{
+	free(k->public_key);
+	free(k->wrapped_private);
+	k->public_key = NULL;
+	k->wrapped_private = NULL;
+	k->wrapped_len = 0;
+}
+/* end keys */
 
 bw_result bw_store_session_mfa_done(struct bw_store *s, const char *iid, const char *id)
 {

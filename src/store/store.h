@@ -83,6 +83,12 @@ struct bw_user {
 	char *password_hash; /* malloc'd or NULL */
 	uint8_t *mfa_secret; /* malloc'd sealed blob or NULL */
 	size_t mfa_secret_len;
+	/* keys (0008): first_name, last_name and email are sealed together at
+	 * rest; the store's user calls seal and open them, so callers see
+	 * plain fields. pii_error: the stored blob did not open (fields ""). */
+	uint8_t *pii; /* backend only: the sealed blob, malloc'd */
+	size_t pii_len;
+	bool pii_error;
 };
 void bw_user_clear(struct bw_user *u);
 
@@ -591,6 +597,150 @@ BW_MUST_USE bw_result bw_store_enckey_active(struct bw_store *s, const char *iid
                                              struct bw_enckey out[BW_ENCKEY_MAX_ACTIVE],
                                              size_t *n);
 /* ---- end encryption keys ---- */
+
+/* ---- keys (0008) ---- */
+
+/* Envelope encryption at rest (C14): KEKs per instance wrapped under the
+ * root key, data keys wrapped under a KEK (src/sec/keyring.c). Only the
+ * keyring's connections call these. Times are Unix ms. */
+#define BW_WRAPPED_MAX 96
+struct bw_kek_row {
+	char instance_id[48];
+	char id[48];
+	char origin[12]; /* GENERATED, IMPORTED */
+	char state[12];  /* ACTIVE, RETIRING */
+	uint8_t wrapped[BW_WRAPPED_MAX];
+	size_t wrapped_len;
+	long long created_at;
+};
+
+struct bw_dk_row {
+	char instance_id[48];
+	uint32_t id; /* 1.. within the instance */
+	char kek_id[48];
+	uint8_t wrapped[BW_WRAPPED_MAX];
+	size_t wrapped_len;
+	long long created_at;
+};
+
+/* A data key moved from one KEK to another. */
+struct bw_dk_rewrap {
+	uint32_t id;
+	char from_kek_id[48];
+	char kek_id[48];
+	uint8_t wrapped[BW_WRAPPED_MAX];
+	size_t wrapped_len;
+};
+
+struct bw_key_rotation {
+	char id[48];
+	char instance_id[48];
+	char kek_id[48];      /* the new KEK */
+	char from_kek_id[48]; /* the active KEK it replaced */
+	char state[12];       /* RUNNING, COMPLETED, FAILED */
+	long long total, rewrapped;
+	long long started_at, finished_at; /* finished_at 0 while RUNNING */
+};
+
+/* The platform's RSA key for BYOK imports; public_key and wrapped_private
+ * are malloc'd (bw_import_key_clear). */
+struct bw_import_key {
+	char id[48];
+	char *public_key; /* PEM */
+	int bits;
+	uint8_t *wrapped_private;
+	size_t wrapped_len;
+	long long created_at;
+};
+void bw_import_key_clear(struct bw_import_key *k);
+
+/* KEKs of an instance still in the table (ACTIVE first, then RETIRING by
+ * age); 0 rows is BW_OK with *n = 0. */
+BW_MUST_USE bw_result bw_store_kek_list(struct bw_store *s, const char *iid,
+                                        struct bw_kek_row *out, size_t max, size_t *n);
+/* An instance's first KEK (ACTIVE): BW_CONFLICT when it has one already,
+ * BW_DENIED when its keys were destroyed (tombstone). */
+BW_MUST_USE bw_result bw_store_kek_insert(struct bw_store *s, const struct bw_kek_row *k);
+/* BW_OK when the instance's keys were destroyed, BW_NOTFOUND otherwise. */
+BW_MUST_USE bw_result bw_store_keys_destroyed(struct bw_store *s, const char *iid);
+/* BW_CONFLICT when the instance has a data key of that id. */
+BW_MUST_USE bw_result bw_store_dk_insert(struct bw_store *s, const struct bw_dk_row *d);
+BW_MUST_USE bw_result bw_store_dk_get(struct bw_store *s, const char *iid, uint32_t id,
+                                      struct bw_dk_row *out);
+/* The newest data key of an instance (BW_NOTFOUND when none). */
+BW_MUST_USE bw_result bw_store_dk_newest(struct bw_store *s, const char *iid,
+                                         struct bw_dk_row *out);
+BW_MUST_USE bw_result bw_store_dk_count(struct bw_store *s, const char *iid, long long *n);
+/* Data keys of an instance not wrapped by kek_id, id > after, by id. */
+BW_MUST_USE bw_result bw_store_dk_stale(struct bw_store *s, const char *iid, const char *kek_id,
+                                        uint32_t after, struct bw_dk_row *out, size_t max,
+                                        size_t *n);
+/* Re-wraps in one transaction (a row whose KEK changed meanwhile is left)
+ * and adds the rows changed to the rotation's count. */
+BW_MUST_USE bw_result bw_store_dk_rewrap(struct bw_store *s, const char *iid, const char *rid,
+                                         const struct bw_dk_rewrap *w, size_t n);
+/* Starts a rotation to a new ACTIVE KEK k: the active KEK becomes RETIRING
+ * (named in r->from_kek_id), r->total counts the data keys to move.
+ * BW_CONFLICT while the instance has a RUNNING rotation; BW_DENIED after
+ * its keys were destroyed; BW_NOTFOUND when it has no KEK. */
+BW_MUST_USE bw_result bw_store_rotation_start(struct bw_store *s, const struct bw_kek_row *k,
+                                              struct bw_key_rotation *r);
+/* The newest rotation of an instance. */
+BW_MUST_USE bw_result bw_store_rotation_last(struct bw_store *s, const char *iid,
+                                             struct bw_key_rotation *out);
+/* Every RUNNING rotation (start-up resumes them). */
+BW_MUST_USE bw_result bw_store_rotation_running(struct bw_store *s, struct bw_key_rotation *out,
+                                                size_t max, size_t *n);
+/* Ends a rotation: COMPLETED when no data key of the instance is left
+ * under another KEK (the RETIRING KEKs are then deleted), FAILED otherwise
+ * (they stay, so that nothing becomes unreadable). out gets the row. */
+BW_MUST_USE bw_result bw_store_rotation_finish(struct bw_store *s, const char *iid,
+                                               const char *rid, long long now,
+                                               struct bw_key_rotation *out);
+/* Crypto-shredding: every KEK, data key, rotation and import token of the
+ * instance goes in one transaction, and a tombstone stays. */
+BW_MUST_USE bw_result bw_store_keys_destroy(struct bw_store *s, const char *iid, long long now);
+/* The platform import key (BW_NOTFOUND before the first); insert gives
+ * BW_CONFLICT when another was stored first. */
+BW_MUST_USE bw_result bw_store_import_key_get(struct bw_store *s, struct bw_import_key *out);
+BW_MUST_USE bw_result bw_store_import_key_insert(struct bw_store *s,
+                                                 const struct bw_import_key *k);
+/* Import tokens by hash; expired ones are purged on insert. take deletes a
+ * valid token of the instance (BW_NOTFOUND: unknown, expired or another
+ * instance's) and gives the import key it was issued with. */
+BW_MUST_USE bw_result bw_store_import_token_insert(struct bw_store *s, const uint8_t hash[32],
+                                                   const char *iid, const char *key_id,
+                                                   long long expires_at, long long now);
+BW_MUST_USE bw_result bw_store_import_token_take(struct bw_store *s, const uint8_t hash[32],
+                                                 const char *iid, long long now,
+                                                 char key_id[48]);
+/* Overwrites deleted content (secure_delete) on this connection. */
+BW_MUST_USE bw_result bw_store_keys_harden(struct bw_store *s);
+/* Checkpoints the WAL and truncates it, so that no old page image of a
+ * deleted key stays in it; BW_AGAIN when a reader kept it from finishing. */
+BW_MUST_USE bw_result bw_store_wal_purge(struct bw_store *s);
+
+/* Sealed columns (the keyring's one-time re-seal of values written before
+ * 0008): a page of rows after a rowid, and new blobs written back in one
+ * transaction. BW_SEALED_NAMES reads users' names in clear as JSON text
+ * (blob) and writes the sealed blob to users.pii, clearing the columns. */
+enum bw_sealed_col { BW_SEALED_MFA, BW_SEALED_CUSTOMER, BW_SEALED_MESSAGE, BW_SEALED_NAMES };
+struct bw_sealed_item {
+	long long rowid;
+	char instance_id[48];
+	char id[48];
+	uint8_t *blob; /* malloc'd */
+	size_t len;
+};
+BW_MUST_USE bw_result bw_store_sealed_page(struct bw_store *s, enum bw_sealed_col col,
+                                           long long after, struct bw_sealed_item *out,
+                                           size_t max, size_t *n);
+BW_MUST_USE bw_result bw_store_sealed_put(struct bw_store *s, enum bw_sealed_col col,
+                                          const struct bw_sealed_item *items, size_t n);
+/* One-time keyring tasks: BW_OK while pending, BW_NOTFOUND when done. */
+BW_MUST_USE bw_result bw_store_keyring_task(struct bw_store *s, const char *name);
+BW_MUST_USE bw_result bw_store_keyring_task_done(struct bw_store *s, const char *name);
+/* ---- end keys ---- */
 
 /* ---- audit (0002) ---- */
 

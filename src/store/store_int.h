@@ -200,6 +200,42 @@ struct bw_store_ops {
 	bw_result (*enckey_active)(struct bw_store *s, const char *iid, struct bw_enckey *out,
 	                           size_t max, size_t *n);
 	/* end encryption keys */
+	/* keys */
+	bw_result (*kek_list)(struct bw_store *s, const char *iid, struct bw_kek_row *out,
+	                      size_t max, size_t *n);
+	bw_result (*kek_insert)(struct bw_store *s, const struct bw_kek_row *k);
+	bw_result (*keys_destroyed)(struct bw_store *s, const char *iid);
+	bw_result (*dk_insert)(struct bw_store *s, const struct bw_dk_row *d);
+	bw_result (*dk_get)(struct bw_store *s, const char *iid, uint32_t id, struct bw_dk_row *out);
+	bw_result (*dk_newest)(struct bw_store *s, const char *iid, struct bw_dk_row *out);
+	bw_result (*dk_count)(struct bw_store *s, const char *iid, long long *n);
+	bw_result (*dk_stale)(struct bw_store *s, const char *iid, const char *kek_id, uint32_t after,
+	                      struct bw_dk_row *out, size_t max, size_t *n);
+	bw_result (*dk_rewrap)(struct bw_store *s, const char *iid, const char *rid,
+	                       const struct bw_dk_rewrap *w, size_t n);
+	bw_result (*rotation_start)(struct bw_store *s, const struct bw_kek_row *k,
+	                            struct bw_key_rotation *r);
+	bw_result (*rotation_last)(struct bw_store *s, const char *iid, struct bw_key_rotation *out);
+	bw_result (*rotation_running)(struct bw_store *s, struct bw_key_rotation *out, size_t max,
+	                              size_t *n);
+	bw_result (*rotation_finish)(struct bw_store *s, const char *iid, const char *rid,
+	                             long long now, struct bw_key_rotation *out);
+	bw_result (*keys_destroy)(struct bw_store *s, const char *iid, long long now);
+	bw_result (*import_key_get)(struct bw_store *s, struct bw_import_key *out);
+	bw_result (*import_key_insert)(struct bw_store *s, const struct bw_import_key *k);
+	bw_result (*import_token_insert)(struct bw_store *s, const uint8_t hash[32], const char *iid,
+	                                 const char *key_id, long long expires_at, long long now);
+	bw_result (*import_token_take)(struct bw_store *s, const uint8_t hash[32], const char *iid,
+	                               long long now, char key_id[48]);
+	bw_result (*keys_harden)(struct bw_store *s);
+	bw_result (*wal_purge)(struct bw_store *s);
+	bw_result (*sealed_page)(struct bw_store *s, enum bw_sealed_col col, long long after,
+	                         struct bw_sealed_item *out, size_t max, size_t *n);
+	bw_result (*sealed_put)(struct bw_store *s, enum bw_sealed_col col,
+	                        const struct bw_sealed_item *items, size_t n);
+	bw_result (*keyring_task)(struct bw_store *s, const char *name);
+	bw_result (*keyring_task_done)(struct bw_store *s, const char *name);
+	/* end keys */
 };
 
 /* Every handle starts with its ops pointer. */

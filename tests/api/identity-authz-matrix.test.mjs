@@ -88,6 +88,10 @@ const CONTRACT = {
   'GET /v1/instances/{iid}/encryption-keys/{ekid}': [['user'], 'Keys.View'],
   'PATCH /v1/instances/{iid}/encryption-keys/{ekid}': [['user'], 'Keys.Edit'],
   'DELETE /v1/instances/{iid}/encryption-keys/{ekid}': [['user'], 'Keys.Edit'],
+  'GET /v1/instances/{iid}/keys': [['user'], 'Keys.View'],
+  'GET /v1/instances/{iid}/keys/import-parameters': [['user'], 'Keys.View'],
+  'POST /v1/instances/{iid}/keys/import': [['user'], 'Keys.Edit'],
+  'POST /v1/instances/{iid}/keys/rotate': [['user'], 'Keys.Edit'],
   // contacts
   'GET /v1/instances/{iid}/contacts': [['user'], 'ContactSearch.View'],
   'GET /v1/instances/{iid}/contacts/{cid}': [['user'], 'ContactSearch.View'],

@@ -12,8 +12,12 @@
 
 #include "api/api.h"
 #include "core/ids.h"
+#include "sec/keyring.h"
 #include "sec/seal.h"
 #include "store/store.h"
+
+/* keys (C14): the keyring seals users' names and the values below */
+static const uint8_t keyring_root[32] = {9, 9, 9};
 
 struct fixture {
 	char dir[64];
@@ -50,7 +54,8 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/bulwark.db", f->dir);
 	if (bw_store_open(&f->s, f->path, BW_DURABILITY_NORMAL) != BW_OK ||
-	    bw_store_migrate(f->s, &v) != BW_OK)
+	    bw_store_migrate(f->s, &v) != BW_OK ||
+	    bw_keyring_start(f->path, 0, keyring_root, NULL) != BW_OK)
 		return -1;
 	make_instance(f->s, "in_A");
 	make_instance(f->s, "in_B");
@@ -63,6 +68,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char p[160];
 	bw_store_close(f->s);
+	bw_keyring_stop();
 	const char *suffix[] = {"", "-wal", "-shm"};
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
@@ -635,7 +641,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flow_log, setup, teardown),
 	    cmocka_unit_test(test_time_ms),
-	    cmocka_unit_test(test_contact_json),
+	    cmocka_unit_test_setup_teardown(test_contact_json, setup, teardown), /* keys: a keyring */
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
