@@ -11,6 +11,7 @@
 #include "integ/role.h"
 #include "sec/authz.h"
 #include "sec/isettings.h"
+#include "sec/keyring.h"
 #include "sec/password.h"
 #include "store/store.h"
 
@@ -127,6 +128,10 @@ void bw_api_instances_create(struct bw_ctx *c)
 	sodium_memzero(hash, sizeof(hash));
 	for (size_t i = 0; i < bw_default_profiles_count; i++)
 		bw_profile_clear(&profiles[i]);
+	/* keys (C14): sealing the admin's names made the id's KEK; without the
+	 * instance it wraps nothing and goes */
+	if (r != BW_OK)
+		bw_ignore(bw_keyring_destroy(in.id));
 	/* C7: every instance has a signing key from its creation (older ones
 	 * get theirs on first use, which is also the fallback here). */
 	if (r == BW_OK && bw_role_keys_ensure(c->store, in.id) != BW_OK)

@@ -702,20 +702,22 @@ bw_result bw_keyring_destroy(const char *iid)
 		return r;
 	/* The deleted rows were overwritten in their pages (secure_delete); the
 	 * WAL may still hold older images of them until it is checkpointed and
-	 * truncated. Readers can hold it back for a moment. */
+	 * truncated. Readers can hold that back for a moment: a few tries
+	 * here, then the background thread keeps trying. */
 	struct bw_store *s = NULL;
 	bw_result pr = bw_keyring__open_store(&s);
-	for (int i = 0; pr == BW_OK && i < 200; i++) {
+	for (int i = 0; pr == BW_OK && i < 10; i++) {
 		pr = bw_store_wal_purge(s);
 		if (pr != BW_AGAIN)
 			break;
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-		pr = BW_OK;
 	}
 	bw_store_close(s);
-	if (pr != BW_OK)
-		bw_log(BW_LOG_WARN, "the WAL could not be truncated after a key was destroyed",
+	if (pr != BW_OK) {
+		bw_log(BW_LOG_WARN, "the WAL is truncated later after a key was destroyed",
 		       "instance_id", iid);
+		bw_keyring__bg_purge();
+	}
 	return BW_OK;
 }
 

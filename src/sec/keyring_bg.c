@@ -23,6 +23,7 @@ static struct {
 	pthread_cond_t cv;
 	pthread_t th;
 	bool started, stopping, busy;
+	bool purge; /* a WAL truncation that readers held back, to retry */
 	struct job *head, *tail;
 } bg = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -137,8 +138,41 @@ static void run(struct bw_store *s, const struct bw_key_rotation *rot)
 	bw_log(!strcmp(done.state, "COMPLETED") ? BW_LOG_INFO : BW_LOG_ERROR, "key rotation ended",
 	       "rotation_id", rot->id, "instance_id", rot->instance_id, "state", done.state);
 	/* The retired KEK's rows were overwritten; old images leave the WAL. */
-	for (int i = 0; i < 100 && bw_store_wal_purge(s) == BW_AGAIN && pause_between(10); i++)
-		;
+	if (bw_store_wal_purge(s) == BW_AGAIN)
+		bw_keyring__bg_purge();
+}
+
+void bw_keyring__bg_purge(void)
+{
+	pthread_mutex_lock(&bg.mu);
+	bg.purge = true;
+	pthread_cond_broadcast(&bg.cv);
+	pthread_mutex_unlock(&bg.mu);
+}
+
+/* With bg.mu held and nothing queued: retries a held-back WAL truncation
+ * once a second until it goes through. */
+static void purge_wait(struct bw_store *s)
+{
+	bg.busy = false;
+	pthread_cond_broadcast(&bg.cv);
+	if (!bg.purge || !s) {
+		pthread_cond_wait(&bg.cv, &bg.mu);
+		return;
+	}
+	pthread_mutex_unlock(&bg.mu);
+	bw_result r = bw_store_wal_purge(s);
+	pthread_mutex_lock(&bg.mu);
+	if (r != BW_AGAIN) {
+		bg.purge = false;
+		if (r != BW_OK)
+			bw_log(BW_LOG_ERROR, "the WAL could not be truncated");
+		return;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_cond_timedwait(&bg.cv, &bg.mu, &until);
 }
 
 static void *bg_main(void *arg)
@@ -155,11 +189,8 @@ static void *bg_main(void *arg)
 	}
 	for (;;) {
 		pthread_mutex_lock(&bg.mu);
-		while (!bg.stopping && !bg.head) {
-			bg.busy = false;
-			pthread_cond_broadcast(&bg.cv);
-			pthread_cond_wait(&bg.cv, &bg.mu);
-		}
+		while (!bg.stopping && !bg.head)
+			purge_wait(s);
 		if (bg.stopping) {
 			pthread_mutex_unlock(&bg.mu);
 			break;

@@ -40,6 +40,8 @@ BW_MUST_USE bw_result bw_keyring__dk_unwrap(const struct bw_dk_row *row,
 BW_MUST_USE bw_result bw_keyring__bg_start(void);
 void bw_keyring__bg_stop(void);
 void bw_keyring__bg_push(const struct bw_key_rotation *r);
+/* Retries a WAL truncation that readers held back, until it goes through. */
+void bw_keyring__bg_purge(void);
 BW_MUST_USE bw_result bw_keyring__bg_idle(long timeout_ms);
 
 /* For the background thread: a copy of a KEK of the instance (kek_id NULL:

@@ -549,8 +549,11 @@ bw_result bw_sq__keys_harden(struct bw_store *s)
 bw_result bw_sq__wal_purge(struct bw_store *s)
 {
 	int log = 0, done = 0;
+	/* A short wait for readers: the caller retries, or hands it on. */
+	sqlite3_busy_timeout(SQ(s)->db, 200);
 	int rc =
 	    sqlite3_wal_checkpoint_v2(SQ(s)->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+	sqlite3_busy_timeout(SQ(s)->db, 10000);
 	if (rc == SQLITE_BUSY || (rc == SQLITE_OK && done < log))
 		return BW_AGAIN;
 	return rc == SQLITE_OK ? BW_OK : BW_ERR;

@@ -106,3 +106,14 @@ test('deleting an instance destroys its keys first: nothing of it opens with wha
 function assertGone(r) {
   assert.equal(r.status, 404, show(r));
 }
+
+test('an instance that could not be created leaves no key behind', async () => {
+  const r = await api(d.url, 'POST', '/v1/instances', {
+    key: init.key,
+    body: { alias: B.ctx.instance.alias, admin: { username: 'admin', password: 'Tr0ub4dor-and-3-horses', first_name: 'Orphan', email: 'o@example.com' } },
+  });
+  assert.equal(r.status, 409, show(r));
+  const { db } = dbFiles(init.data);
+  assert.deepEqual(rows(db, 'SELECT count(*) AS n FROM instance_keks WHERE instance_id NOT IN (SELECT id FROM instances)'), [{ n: 0 }]);
+  assert.deepEqual(rows(db, 'SELECT count(*) AS n FROM data_keys WHERE instance_id NOT IN (SELECT id FROM instances)'), [{ n: 0 }]);
+});
