@@ -4,7 +4,9 @@
 # (see bench/fraud/bench_filter.c and bench/README.md). Goal: >= 1,000,000/s.
 #   bench/fraud/run.sh BUILD_DIR
 # Knobs: BENCH_FRAUD_RUNS (3), BENCH_FRAUD_DECISIONS (3000000), BENCH_FRAUD_CPU
-# (the CPU to pin to with taskset; 0).
+# (the CPU to pin to with taskset; 0), BENCH_FRAUD_FLOOD (1; 0 skips the
+# second benchmark, flood.sh: a flood of chat starts against a trickle of
+# legitimate ones on a running daemon, about 60 s; its own knobs are in it).
 set -euo pipefail
 BUILD=$(realpath "${1:-build}")
 BIN="$BUILD/bench_filter"
@@ -34,3 +36,8 @@ rate=$(median "${rates[@]}")
 echo "fraud filter: median of $RUNS runs: $rate decisions/s (runs: ${rates[*]}), ratio to the" \
 	"plain hash $(median "${ratios[@]}") (runs: ${ratios[*]}); goal >= 1,000,000/s:" \
 	"$([ "$rate" -ge 1000000 ] && echo met || echo NOT met)"
+
+if [ "${BENCH_FRAUD_FLOOD:-1}" != 0 ]; then
+	echo
+	bash "$(dirname "$0")/flood.sh" "$BUILD"
+fi
