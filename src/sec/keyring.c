@@ -409,6 +409,13 @@ static uint8_t *slab_take(struct inst *in)
 	return sl->mem + BW_KEY_LEN * sl->used++;
 }
 
+/* Gives back the slot slab_take just gave (a key that did not come to be). */
+static void slab_untake(struct inst *in, uint8_t *slot)
+{
+	sodium_memzero(slot, BW_KEY_LEN);
+	in->slabs->used--;
+}
+
 static const uint8_t *dk_find(const struct inst *in, uint32_t id)
 {
 	size_t lo = 0, hi = in->ndks;
@@ -460,13 +467,13 @@ static bw_result dk_take_row(struct inst *in, const struct bw_dk_row *row, const
 	if (!slot)
 		return BW_NOMEM;
 	bw_result r = bw_keyring__dk_unwrap(row, k->key, slot);
-	if (r != BW_OK) {
-		sodium_memzero(slot, BW_KEY_LEN); /* the slot is lost, not reused */
-		bw_log(BW_LOG_ERROR, "a data key does not open", "instance_id", in->id);
-		return r;
-	}
-	if ((r = dk_add(in, row->id, slot)) == BW_OK)
+	if (r == BW_OK && (r = dk_add(in, row->id, slot)) == BW_OK) {
 		*out = slot;
+		return BW_OK;
+	}
+	slab_untake(in, slot);
+	if (r == BW_DENIED)
+		bw_log(BW_LOG_ERROR, "a data key does not open", "instance_id", in->id);
 	return r;
 }
 
@@ -531,7 +538,7 @@ static bw_result seal_pick(struct inst *in)
 	if (r == BW_OK)
 		r = dk_add(in, row.id, slot);
 	if (r != BW_OK) {
-		sodium_memzero(slot, BW_KEY_LEN);
+		slab_untake(in, slot);
 		bw_log(BW_LOG_ERROR, "cannot make a data key", "instance_id", in->id);
 		return r;
 	}

@@ -133,7 +133,15 @@ bw_result bw_user_seal_pii(const struct bw_user *u, uint8_t **blob, size_t *len)
 {
 	*blob = NULL;
 	*len = 0;
-	if (!u->first_name[0] && !u->last_name[0] && !u->email[0])
+	bool none = !u->first_name[0] && !u->last_name[0] && !u->email[0];
+	if (none && u->pii_error && u->pii) { /* read but not opened: kept as it is */
+		if (!(*blob = malloc(u->pii_len)))
+			return BW_NOMEM;
+		memcpy(*blob, u->pii, u->pii_len);
+		*len = u->pii_len;
+		return BW_OK;
+	}
+	if (none)
 		return BW_OK;
 	json_t *o = json_pack("{s:s, s:s, s:s?}", "first_name", u->first_name, "last_name",
 	                      u->last_name, "email", u->email[0] ? u->email : NULL);
@@ -162,12 +170,11 @@ void bw_user_open_pii(struct bw_user *u)
 	if (!u->pii)
 		return; /* none, or written before 0008 and not yet re-sealed */
 	bw_result r = bw_unseal(u->instance_id, "users", u->id, "pii", u->pii, u->pii_len, &pt, &n);
-	free(u->pii);
-	u->pii = NULL;
-	u->pii_len = 0;
 	json_t *o = r == BW_OK ? json_loadb((const char *)pt, n, 0, NULL) : NULL;
 	bw_unseal_free(pt);
 	if (!json_is_object(o)) {
+		/* The blob stays with u: a write of u without new names keeps it,
+		 * so that a key problem that passes loses nothing. */
 		u->pii_error = true;
 		u->first_name[0] = u->last_name[0] = u->email[0] = '\0';
 		bw_log(BW_LOG_ERROR, "a user's sealed names do not open", "user_id", u->id,
@@ -175,6 +182,9 @@ void bw_user_open_pii(struct bw_user *u)
 		json_decref(o);
 		return;
 	}
+	free(u->pii);
+	u->pii = NULL;
+	u->pii_len = 0;
 	field(u->first_name, sizeof(u->first_name), o, "first_name");
 	field(u->last_name, sizeof(u->last_name), o, "last_name");
 	field(u->email, sizeof(u->email), o, "email");

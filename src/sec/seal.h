@@ -37,7 +37,9 @@ unsigned long long bw_unseal_failures(void);
 
 /* Users' names and e-mail as one sealed JSON value (users.pii, column
  * "pii"): NULL when all three are empty. open fills the fields from u->pii
- * (then freed), or sets u->pii_error when it does not open. */
+ * (then freed), or sets u->pii_error when it does not open and leaves the
+ * blob in u->pii, which seal then writes back unchanged unless u was given
+ * new names (a key problem that passes loses nothing). */
 struct bw_user;
 BW_MUST_USE bw_result bw_user_seal_pii(const struct bw_user *u, uint8_t **blob, size_t *len);
 void bw_user_open_pii(struct bw_user *u);

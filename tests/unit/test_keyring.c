@@ -480,6 +480,22 @@ static void test_user_names(void **state)
 	assert_int_equal(bw_store_user_get(s, "in_B", "us_in_B", &u), BW_OK);
 	assert_true(u.pii_error);
 	assert_string_equal(u.first_name, "");
+	/* Written back without new names (a status change), the blob is kept as
+	 * it was: a key problem that passes loses nothing. */
+	snprintf(u.status, sizeof(u.status), "Available");
+	assert_int_equal(bw_store_user_update(s, &u, NULL, 0), BW_OK);
+	bw_user_clear(&u);
+	assert_int_equal(count(f, "SELECT count(*) FROM users a JOIN users b ON a.pii=b.pii "
+	                          "WHERE a.id='us_in_A' AND b.id='us_in_B'"),
+	                 1);
+	/* Given new names, the user gets a new blob that opens. */
+	assert_int_equal(bw_store_user_get(s, "in_B", "us_in_B", &u), BW_OK);
+	snprintf(u.first_name, sizeof(u.first_name), "Barbara");
+	assert_int_equal(bw_store_user_update(s, &u, NULL, 0), BW_OK);
+	bw_user_clear(&u);
+	assert_int_equal(bw_store_user_get(s, "in_B", "us_in_B", &u), BW_OK);
+	assert_false(u.pii_error);
+	assert_string_equal(u.first_name, "Barbara");
 	bw_user_clear(&u);
 	bw_store_close(s);
 }
