@@ -20,12 +20,21 @@
 static bw_result snapshots(struct bw_ctx *c, const char *iid, const json_t *doc,
                            struct bw_cc_new_contact *n)
 {
-	n->queues = calloc(BW_CC_MAX_SNAPSHOTS, sizeof(*n->queues));
-	n->hours = calloc(BW_CC_MAX_SNAPSHOTS, sizeof(*n->hours));
-	if (!n->queues || !n->hours)
-		return BW_NOMEM;
-	size_t i;
+	/* As many slots as the flow names (a contact keeps them for its life). */
+	size_t i, nq = 0, nh = 0;
 	json_t *act;
+	json_array_foreach(json_object_get(doc, "Actions"), i, act)
+	{
+		const json_t *p = json_object_get(act, "Parameters");
+		nq += json_object_get(p, "QueueId") != NULL;
+		nh += json_object_get(p, "HoursOfOperationId") != NULL;
+	}
+	nq = nq < BW_CC_MAX_SNAPSHOTS ? nq : BW_CC_MAX_SNAPSHOTS;
+	nh = nh < BW_CC_MAX_SNAPSHOTS ? nh : BW_CC_MAX_SNAPSHOTS;
+	n->queues = nq ? calloc(nq, sizeof(*n->queues)) : NULL;
+	n->hours = nh ? calloc(nh, sizeof(*n->hours)) : NULL;
+	if ((nq && !n->queues) || (nh && !n->hours))
+		return BW_NOMEM;
 	bool encrypts = false;
 	json_array_foreach(json_object_get(doc, "Actions"), i, act)
 	{
@@ -34,14 +43,14 @@ static bw_result snapshots(struct bw_ctx *c, const char *iid, const json_t *doc,
 		const char *qid = json_string_value(json_object_get(p, "QueueId"));
 		const char *hid = json_string_value(json_object_get(p, "HoursOfOperationId"));
 		struct bw_queue q;
-		if (qid && n->nqueues < BW_CC_MAX_SNAPSHOTS &&
+		if (qid && n->nqueues < nq &&
 		    bw_store_queue_get(c->store, iid, qid, &q) == BW_OK) {
 			struct bw_cc_queue_snap *s = &n->queues[n->nqueues++];
 			snprintf(s->id, sizeof(s->id), "%s", q.id);
 			s->max_contacts = q.max_contacts;
 		}
 		struct bw_hoo h = {0};
-		if (hid && n->nhours < BW_CC_MAX_SNAPSHOTS &&
+		if (hid && n->nhours < nh &&
 		    bw_store_hoo_get(c->store, iid, hid, &h) == BW_OK) {
 			struct bw_cc_hours_snap *s = &n->hours[n->nhours];
 			snprintf(s->id, sizeof(s->id), "%s", h.id);

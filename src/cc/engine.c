@@ -541,8 +541,11 @@ static void tick_contact(struct cc_contact *c, double now)
 		(void)cc_agent_release(c->agent, c);
 		return;
 	}
-	if (!strcmp(c->rec.channel, "CHAT") &&
-	    now - c->last_activity > (double)cc_set.chat_idle_timeout_s)
+	bool chat = !strcmp(c->rec.channel, "CHAT");
+	/* A chat nobody ever connected to holds memory for nothing. */
+	long limit = !strcmp(c->rec.state, "INITIATED") ? cc_set.chat_connect_timeout_s
+	                                                : cc_set.chat_idle_timeout_s;
+	if (chat && now - c->last_activity > (double)limit)
 		(void)cc_contact_end(c, "IDLE_TIMEOUT");
 }
 
@@ -571,6 +574,7 @@ bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int dura
 	cc_set.offer_timeout_s = (long)bw_config_int(cfg, "offer_timeout_s");
 	cc_set.acw_timeout_s = (long)bw_config_int(cfg, "acw_timeout_s");
 	cc_set.chat_idle_timeout_s = (long)bw_config_int(cfg, "chat_idle_timeout_s");
+	cc_set.chat_connect_timeout_s = (long)bw_config_int(cfg, "chat_connect_timeout_s");
 	cc_set.flow_step_limit = (long)bw_config_int(cfg, "flow_step_limit");
 	cc_set.max_message_chars = (long)bw_config_int(cfg, "chat_max_message_chars");
 	struct bw_store *s = NULL;

@@ -20,7 +20,8 @@ struct bw_flow;
 
 /* Settings read at start (docs/api.md, "Contact center"). */
 struct bw_cc_settings {
-	long offer_timeout_s, acw_timeout_s, chat_idle_timeout_s, flow_step_limit;
+	long offer_timeout_s, acw_timeout_s, chat_idle_timeout_s, chat_connect_timeout_s,
+	    flow_step_limit;
 	long max_message_chars;
 };
 

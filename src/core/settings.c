@@ -52,6 +52,8 @@ const struct bw_setting bw_settings[] = {
 	 "seconds an agent has to accept an offered contact before it goes to the next agent"},
 	{"acw_timeout_s", BW_SET_INT, "120", 1, 86400, NULL, false, false,
 	 "seconds of after-contact work before the agent's slot frees on its own"},
+	{"chat_connect_timeout_s", BW_SET_INT, "120", 1, 86400, NULL, false, false,
+	 "a chat whose customer never opens the socket ends after this (IDLE_TIMEOUT)"},
 	{"chat_idle_timeout_s", BW_SET_INT, "900", 1, 86400, NULL, false, false,
 	 "a chat with no message either way for this long ends (IDLE_TIMEOUT)"},
 	{"flow_step_limit", BW_SET_INT, "1000", 10, 1000000, NULL, false, false,

@@ -127,6 +127,11 @@ static void audit(struct bw_ctx *c, bool unreadable)
 	bool refused = st == 401 || st == 403;
 	if (!unreadable && !mutating && !refused && !(rt->flags & BW_ROUTE_AUDIT_READ))
 		return;
+	/* A throttled public request is counted (bulwark_http_requests_total),
+	 * not recorded one by one: under a flood a record per refusal would
+	 * make every refusal cost a commit and grow the trail without bound. */
+	if (st == 429 && !strncmp(rt->pattern, "/v1/public/", 11))
+		return;
 	struct bw_audit_event e;
 	memset(&e, 0, sizeof(e));
 	bw_id_new(e.id, "ev_");
