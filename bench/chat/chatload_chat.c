@@ -71,8 +71,9 @@ static struct {
 	uint64_t fl_relays, fl_sent;
 	bool flooding;
 	long rss_base, rss_ckpt, rss_live, rss_peak, rss_end, cpu_fl0, cpu_fl1;
+	long cpu_ramp0, cpu_ramp1, cpu_hold0, cpu_hold1, cpu_end0, cpu_end1;
 	int ckpt_live, peak_live;
-	double ccpu_fl0, ccpu_fl1;
+	double ccpu_fl0, ccpu_fl1, ccpu_hold0, ccpu_hold1;
 	struct cl_lat lat_c2a, lat_a2c, lat_fl, lat_setup;
 	/* the paced phase second by second: relays, the slowest, those over 5 ms */
 	uint32_t sec_n[SECS], sec_max[SECS], sec_slow[SECS];
@@ -556,6 +557,7 @@ static void tick_agents(uint64_t now)
 	if (S.ag_ready == S.nag) {
 		S.t_agents = now;
 		S.rss_base = cl_rss_kib();
+		S.cpu_ramp0 = cl_cpu_ticks();
 		S.t_ramp0 = now;
 		phase_set(P_RAMP, now);
 	}
@@ -572,6 +574,8 @@ static void tick_ramp(uint64_t now)
 	}
 	if (S.next == S.n && S.in_setup == 0) {
 		S.t_ramp1 = now;
+		S.cpu_ramp1 = S.cpu_hold0 = cl_cpu_ticks();
+		S.ccpu_hold0 = cl_client_cpu_s();
 		S.rss_live = cl_rss_kib();
 		S.peak_live = S.live;
 		S.t_hold0 = now;
@@ -630,11 +634,14 @@ static void tick_drain(uint64_t now)
 	if (S.relays_hold < S.sent_hold && cl_secs(S.t_hold1, now) < DRAIN_S)
 		return;
 	S.t_drain1 = now;
+	S.cpu_hold1 = cl_cpu_ticks();
+	S.ccpu_hold1 = cl_client_cpu_s();
 	S.rss_peak = cl_rss_kib();
 	if (cl_opt.flood_s > 0) {
 		flood_start(now);
 	} else {
 		S.t_end0 = now;
+		S.cpu_end0 = cl_cpu_ticks();
 		phase_set(P_END, now);
 	}
 }
@@ -656,6 +663,7 @@ static void tick_flood(uint64_t now)
 		quiet = S.ch[i].st != C_LIVE || (!S.ch[i].fl_a && !S.ch[i].fl_c);
 	if (quiet || cl_secs(S.t_flood1, now) > DRAIN_S) {
 		S.t_end0 = now;
+		S.cpu_end0 = cl_cpu_ticks();
 		phase_set(P_END, now);
 	}
 }
@@ -673,6 +681,7 @@ static void tick_end(uint64_t now)
 	}
 	if (S.end_next == S.n && S.ending == 0) {
 		S.t_end1 = now;
+		S.cpu_end1 = cl_cpu_ticks();
 		phase_set(P_DONE, now);
 	}
 }
@@ -751,6 +760,15 @@ static void report(void)
 	long tck = sysconf(_SC_CLK_TCK);
 	double fl_cpu = S.cpu_fl0 >= 0 && S.cpu_fl1 >= 0 ? (double)(S.cpu_fl1 - S.cpu_fl0) / tck : -1;
 	double fl_us = fl_cpu >= 0 && S.fl_relays ? fl_cpu * 1e6 / (double)S.fl_relays : -1;
+	double ms_setup = S.cpu_ramp0 >= 0 && S.cpu_ramp1 >= 0 && peak > 0
+	                          ? (double)(S.cpu_ramp1 - S.cpu_ramp0) * 1000.0 / tck / peak
+	                          : -1;
+	double ms_end = S.cpu_end0 >= 0 && S.cpu_end1 >= 0 && S.done > 0
+	                        ? (double)(S.cpu_end1 - S.cpu_end0) * 1000.0 / tck / S.done
+	                        : -1;
+	double us_hold = S.cpu_hold0 >= 0 && S.cpu_hold1 >= 0 && S.relays_hold > 0
+	                         ? (double)(S.cpu_hold1 - S.cpu_hold0) * 1e6 / tck / S.relays_hold
+	                         : -1;
 	double kib_live = peak > 0 ? (double)(S.rss_live - S.rss_base) / peak : 0;
 	double kib_peak = peak > 0 ? (double)(S.rss_peak - S.rss_base) / peak : 0;
 	double kib_marg = peak > S.ckpt_live && S.ckpt_live
@@ -762,6 +780,11 @@ static void report(void)
 	printf("  setup: %d live in %.1f s = %.0f contacts/s (start -> accepted: p50 %.0f ms, "
 	       "p99 %.0f ms)\n",
 	       S.n - S.failed, ramp_s, setup_rate, lsetup[0], lsetup[1]);
+	double hold_s = cl_secs(S.t_hold0, S.t_drain1);
+	printf("  server CPU: %.2f ms per contact set up, %.2f ms per contact ended, %.1f µs per "
+	       "paced relay; this client used %.0f%% of one core in the paced phase\n",
+	       ms_setup, ms_end, us_hold,
+	       hold_s > 0 ? 100.0 * (S.ccpu_hold1 - S.ccpu_hold0) / hold_s : 0);
 	printf("  end:   %d ended and cleared in %.1f s = %.0f contacts/s\n", S.done, end_s,
 	       end_rate);
 	printf("  relay latency (%" PRIu64 "/%" PRIu64 " relayed): p50 %.2f ms, p99 %.2f ms, "
@@ -797,11 +820,12 @@ static void report(void)
 	       "\"kib_per_chat\":%.2f,\"kib_per_chat_ramp\":%.2f,\"kib_marginal\":%.2f,"
 	       "\"flood_s\":%.2f,"
 	       "\"msgs_per_s\":%.0f,\"flood_p50_ms\":%.3f,\"flood_p99_ms\":%.3f,"
-	       "\"server_us_per_msg\":%.2f}\n",
+	       "\"server_us_per_msg\":%.2f,\"server_ms_per_setup\":%.3f,"
+	       "\"server_ms_per_end\":%.3f,\"server_us_per_paced_relay\":%.2f}\n",
 	       cl_opt.label, S.n, S.failed, S.nag, cl_opt.interval_ms, ramp_s, setup_rate, lsetup[0],
 	       lsetup[1], end_s, end_rate, S.relays_hold, S.sent_hold, lall[0], lall[1], lall[2],
 	       lc2a[1], la2c[1], S.rss_base, S.rss_live, S.rss_peak, S.rss_end, kib_peak, kib_live, kib_marg,
-	       fl_s, fl_rate, lfl[0], lfl[1], fl_us);
+	       fl_s, fl_rate, lfl[0], lfl[1], fl_us, ms_setup, ms_end, us_hold);
 	fflush(stdout);
 	free(all.v);
 }

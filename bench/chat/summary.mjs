@@ -12,7 +12,7 @@ const goal = (ok) => (ok ? 'ok' : 'MISSED');
 
 const lines = [[
 	'live chats', 'failed', 'contacts/s', 'relay p50 ms', 'relay p99 ms (goal)', 'KiB/chat (goal 32)',
-	'relay msg/s', 'echo msg/s', 'ratio', 'µs/relay', 'µs/echo',
+	'relay msg/s', 'echo msg/s', 'ratio', 'µs/relay', 'µs/echo', 'ms CPU/contact',
 ]];
 for (const c of rows.filter((r) => r.mode === 'chat')) {
 	const e = rows.find((r) => r.mode === 'echo' && r.label === c.label);
@@ -24,10 +24,12 @@ for (const c of rows.filter((r) => r.mode === 'chat')) {
 		f(c.msgs_per_s, 0), e ? f(e.msgs_per_s, 0) : '-',
 		e && e.msgs_per_s > 0 ? (c.msgs_per_s / e.msgs_per_s).toFixed(2) : '-',
 		f(c.server_us_per_msg, 1), e ? f(e.server_us_per_msg, 1) : '-',
+		f(c.server_ms_per_setup, 2),
 	]);
 }
 const width = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
 for (const l of lines) console.log(l.map((c, i) => c.padStart(width[i])).join('  '));
 console.log('contacts/s: chats started and accepted per second during the ramp; relay latency: the');
 console.log('paced phase (relayed copy only); relay/echo msg/s: closed loop, one message in flight per');
-console.log('direction per chat (echo: window 2 per session); µs/relay, µs/echo: server CPU per message.');
+console.log('direction per chat (echo: window 2 per session); µs/relay, µs/echo: server CPU per message');
+console.log('in those runs; ms CPU/contact: server CPU per chat set up (start to accepted).');
