@@ -1,9 +1,12 @@
 /* Listeners on libre's TCP (and TLS) transport, connection caps, and the
  * server's start and stop. The backlog is 1024 (libre's tcp_listen uses 5),
  * and the descriptor table is sized before listening. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/config.h"
 #include "core/ids.h"
@@ -48,9 +51,11 @@ bool bw_listener_is_tls(const struct bw_listener *l)
 	return l->tls != NULL;
 }
 
+static size_t nconns; /* the length of conns (list_count walks the list) */
+
 size_t bw_net_connections(void)
 {
-	return list_count(&conns);
+	return nconns;
 }
 
 static bool addr_cmp(struct le *le, void *arg)
@@ -71,7 +76,10 @@ static void conn_destructor(void *arg)
 {
 	struct bw_conn *c = arg;
 	tmr_cancel(&c->tmr_free);
-	list_unlink(&c->le);
+	if (c->le.list) {
+		list_unlink(&c->le);
+		nconns--;
+	}
 	slot_release(c->slot);
 	c->sc = mem_deref(c->sc);
 	c->tc = mem_deref(c->tc);
@@ -108,7 +116,7 @@ static void conn_handler(const struct sa *peer, void *arg)
 {
 	struct bw_listener *l = arg;
 	struct bw__addr_slot *slot;
-	if (list_count(&conns) >= bw_net__limits.max_conns) {
+	if (nconns >= bw_net__limits.max_conns) {
 		tcp_reject(l->ts);
 		return;
 	}
@@ -130,6 +138,10 @@ static void conn_handler(const struct sa *peer, void *arg)
 		goto fail;
 	/* Replies are bounded by our own caps; a WebSocket gets its own cap. */
 	tcp_conn_txqsz_set(c->tc, HTTP_TXQ_MAX);
+	/* Small replies and frames leave at once (Nagle with a delayed ACK
+	 * held a chat message back by 40 ms). */
+	int one = 1;
+	(void)setsockopt(tcp_conn_fd(c->tc), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (l->tls && tls_start_tcp(&c->sc, l->tls, c->tc, 0) != 0)
 		goto fail;
 	if (!slot) {
@@ -142,6 +154,7 @@ static void conn_handler(const struct sa *peer, void *arg)
 	slot->count++;
 	c->slot = slot;
 	list_append(&conns, &c->le, c);
+	nconns++;
 	bw_http__conn_start(c);
 	return;
 fail:
@@ -332,6 +345,7 @@ void bw_server_free(void)
 	while ((le = list_head(&conns))) {
 		struct bw_conn *c = le->data;
 		list_unlink(&c->le);
+		nconns--;
 		c->closed = true;
 		tmr_cancel(&c->tmr_free);
 		if (!c->released) {

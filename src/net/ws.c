@@ -23,6 +23,8 @@ struct bw_ws {
 	uint64_t next_ping; /* tmr_jiffies() ms, checked by the sweep */
 	double last_rx;
 	void *user;
+	uint8_t head[16]; /* a frame header held back to go out with its payload */
+	size_t nhead;
 };
 
 /* A message for one session (id), or for every session of a route (ops). */
@@ -98,16 +100,10 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 	return (ssize_t)n;
 }
 
-static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
-                       void *user)
+static ssize_t send_now(wslay_event_context_ptr ctx, struct bw_ws *ws, const uint8_t *data,
+                        size_t len)
 {
-	(void)flags;
-	struct bw_ws *ws = user;
 	struct mbuf mb;
-	if (!ws->c || ws->c->closed) {
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-		return -1;
-	}
 	mbuf_init(&mb);
 	mb.buf = (uint8_t *)(uintptr_t)data;
 	mb.size = mb.end = len;
@@ -123,6 +119,43 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 	}
 	return (ssize_t)len;
 }
+
+static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *user)
+{
+	struct bw_ws *ws = user;
+	if (!ws->c || ws->c->closed) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	/* wslay hands over a frame's header, then its payload: one write of
+	 * both puts a message in one segment. */
+	if ((flags & WSLAY_MSG_MORE) && ws->nhead + len <= sizeof(ws->head)) {
+		memcpy(ws->head + ws->nhead, data, len);
+		ws->nhead += len;
+		return (ssize_t)len;
+	}
+	uint8_t stack[4096], *joined = NULL;
+	if (ws->nhead) {
+		size_t total = ws->nhead + len;
+		joined = total <= sizeof(stack) ? stack : malloc(total);
+		if (!joined) {
+			wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+			return -1;
+		}
+		memcpy(joined, ws->head, ws->nhead);
+		memcpy(joined + ws->nhead, data, len);
+		data = joined;
+		len = total;
+	}
+	size_t held = ws->nhead;
+	ws->nhead = 0;
+	ssize_t r = send_now(ctx, ws, data, len);
+	if (joined && joined != stack)
+		free(joined);
+	return r < 0 ? r : (ssize_t)(len - held);
+}
+
 
 static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                    void *user)
