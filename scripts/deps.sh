@@ -13,6 +13,7 @@ PACKAGES=(
   # tests and benchmarks
   libcmocka-dev nodejs prometheus oathtool sqlite3 wrk nginx-light curl
   sslscan # tests/api/tls-scan.test.mjs
+  openssl # test certificates: tests/api/integrations-egress.test.mjs
 )
 
 # Debian's nodejs comes without npm (NodeSource's includes it): add it only if

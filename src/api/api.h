@@ -89,6 +89,15 @@ void bw_api_flow_versions_get(struct bw_ctx *c);
 void bw_api_flows_validate_input(struct bw_ctx *c);
 /* end flows */
 
+/* integrations (C17) */
+void bw_api_integrations_create(struct bw_ctx *c);
+void bw_api_integrations_list(struct bw_ctx *c);
+void bw_api_integrations_get(struct bw_ctx *c);
+void bw_api_integrations_update(struct bw_ctx *c);
+void bw_api_integrations_delete(struct bw_ctx *c);
+void bw_api_integrations_test(struct bw_ctx *c);
+/* end integrations */
+
 /* fraud */
 void bw_api_deny_create(struct bw_ctx *c);
 void bw_api_deny_list(struct bw_ctx *c);

@@ -147,6 +147,22 @@ const struct bw_route bw_routes[] = {
 #undef FL
 	/* end flows */
 
+	/* integrations (C17) */
+#define IG I "/integrations"
+	R("POST", IG, USER, "Integrations.Edit", bw_api_integrations_create, BODY,
+	  "integrations.create"),
+	R("GET", IG, USER, "Integrations.View", bw_api_integrations_list, 0, "integrations.list"),
+	R("GET", IG "/{intid}", USER, "Integrations.View", bw_api_integrations_get, 0,
+	  "integrations.get"),
+	R("PATCH", IG "/{intid}", USER, "Integrations.Edit", bw_api_integrations_update, BODY,
+	  "integrations.update"),
+	R("DELETE", IG "/{intid}", USER, "Integrations.Edit", bw_api_integrations_delete, 0,
+	  "integrations.delete"),
+	R("POST", IG "/{intid}/test", USER, "Integrations.Edit", bw_api_integrations_test, BODY,
+	  "integrations.test"),
+#undef IG
+	/* end integrations */
+
 	/* fraud */
 #define DL I "/deny-list"
 	R("POST", DL, USER, "Fraud.Edit", bw_api_deny_create, BODY, "deny_list.create"),

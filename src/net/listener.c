@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "net/egress.h"
 #include "net/net_int.h"
 
 struct bw_limits bw_net__limits;
@@ -301,6 +302,9 @@ bw_result bw_server_start(const struct bw_server_opts *o, char *listen_out, size
 	r = bw_ws__init();
 	if (r != BW_OK)
 		return r;
+	r = bw_egress__start();
+	if (r != BW_OK)
+		return r;
 	r = bw_dispatch__init(o);
 	if (r != BW_OK)
 		return r;
@@ -315,10 +319,19 @@ bw_result bw_server_start(const struct bw_server_opts *o, char *listen_out, size
 	return listen_on(&adm, bw_config_str(cfg, "admin_listen"), admin_out, asz);
 }
 
+static bool egress_cut;
+
 static void shutdown_poll(void *arg)
 {
 	(void)arg;
 	bool drained = bw_dispatch__inflight() == 0 && bw_ws_count() == 0;
+	/* At the deadline, outbound calls still out answer their callers (the
+	 * workers waiting on them then reply): a moment more for those. */
+	if (!drained && !egress_cut && bw_now_mono() > shutdown_deadline) {
+		egress_cut = true;
+		if (bw_egress__abort_all() > 0)
+			shutdown_deadline = bw_now_mono() + 0.5;
+	}
 	if (drained || bw_now_mono() > shutdown_deadline) {
 		shutdown_done();
 		return;
@@ -329,6 +342,7 @@ static void shutdown_poll(void *arg)
 void bw_server_shutdown(void (*done)(void))
 {
 	shutdown_done = done;
+	egress_cut = false;
 	pub.ts = mem_deref(pub.ts);
 	adm.ts = mem_deref(adm.ts);
 	bw_ws__close_all(1001);
@@ -340,6 +354,7 @@ void bw_server_free(void)
 {
 	tmr_cancel(&tmr_shutdown);
 	tmr_cancel(&tmr_sweep);
+	bw_egress__fini(); /* answers every call still out: no worker waits on the loop */
 	bw_dispatch__stop();
 	struct le *le;
 	while ((le = list_head(&conns))) {

@@ -422,6 +422,14 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.flow_log_append = bw_sq__flow_log_append,
 	.flow_log_list = bw_sq__flow_log_list,
 	/* end contacts */
+	/* integrations */
+	.integration_insert = bw_sq__integration_insert,
+	.integration_get = bw_sq__integration_get,
+	.integration_list = bw_sq__integration_list,
+	.integration_update = bw_sq__integration_update,
+	.integration_delete = bw_sq__integration_delete,
+	.integration_touch = bw_sq__integration_touch,
+	/* end integrations */
 	/* fraud */
 	.deny_insert = bw_sq__deny_insert,
 	.deny_insert_many = bw_sq__deny_insert_many,

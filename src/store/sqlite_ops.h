@@ -124,6 +124,18 @@ bw_result bw_sq__flow_log_list(struct bw_store *s, const char *iid, const char *
                                long long after, struct bw_flow_log_entry *out, size_t max,
                                size_t *n);
 /* end contacts */
+/* integrations */
+bw_result bw_sq__integration_insert(struct bw_store *s, const struct bw_integration_row *r);
+bw_result bw_sq__integration_get(struct bw_store *s, const char *iid, const char *id,
+                                 struct bw_integration_row *out);
+bw_result bw_sq__integration_list(struct bw_store *s, const char *iid, const char *after,
+                                  long long unused_before, struct bw_integration_row *out,
+                                  size_t max, size_t *n);
+bw_result bw_sq__integration_update(struct bw_store *s, const struct bw_integration_row *r);
+bw_result bw_sq__integration_delete(struct bw_store *s, const char *iid, const char *id);
+bw_result bw_sq__integration_touch(struct bw_store *s, const char *iid, const char *id,
+                                   long long at);
+/* end integrations */
 /* fraud */
 bw_result bw_sq__deny_insert(struct bw_store *s, const struct bw_deny_row *d);
 bw_result bw_sq__deny_insert_many(struct bw_store *s, const struct bw_deny_row *d, size_t n);

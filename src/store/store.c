@@ -726,6 +726,61 @@ void bw_contact_message_clear(struct bw_contact_message *m)
 }
 /* end contacts */
 
+/* integrations */
+bw_result bw_store_integration_insert(struct bw_store *s, const struct bw_integration_row *r)
+{
+	bw_result res = s->ops->integration_insert(s, r);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_integration_get(struct bw_store *s, const char *iid, const char *id,
+                                   struct bw_integration_row *out)
+{
+	bw_result res = s->ops->integration_get(s, iid, id, out);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_integration_list(struct bw_store *s, const char *iid, const char *after,
+                                    long long unused_before, struct bw_integration_row *out,
+                                    size_t max, size_t *n)
+{
+	bw_result res = s->ops->integration_list(s, iid, after, unused_before, out, max, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_integration_update(struct bw_store *s, const struct bw_integration_row *r)
+{
+	bw_result res = s->ops->integration_update(s, r);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_integration_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result res = s->ops->integration_delete(s, iid, id);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_integration_touch(struct bw_store *s, const char *iid, const char *id,
+                                     long long at)
+{
+	bw_result res = s->ops->integration_touch(s, iid, id, at);
+	s->ops->release(s);
+	return res;
+}
+
+void bw_integration_row_clear(struct bw_integration_row *r)
+{
+	free(r->base_url);
+	free(r->config);
+	r->base_url = r->config = NULL;
+}
+/* end integrations */
+
 /* fraud */
 bw_result bw_store_deny_insert(struct bw_store *s, const struct bw_deny_row *d)
 {

@@ -420,6 +420,42 @@ BW_MUST_USE bw_result bw_store_flow_log_list(struct bw_store *s, const char *iid
                                              size_t *n);
 /* ---- end contacts ---- */
 
+/* ---- integrations (0010) ---- */
+
+/* An integration of the registry (C17): name and base URL, and its other
+ * settings as one JSON text (src/integ/integ.h reads it). Times are Unix
+ * ms; last_called_at 0: never called. */
+struct bw_integration_row {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char *base_url; /* malloc'd (bw_integration_row_clear) */
+	char *config;   /* malloc'd JSON text */
+	long long created_at, updated_at, last_called_at;
+};
+void bw_integration_row_clear(struct bw_integration_row *r);
+
+/* BW_CONFLICT when the instance has an integration of that name. */
+BW_MUST_USE bw_result bw_store_integration_insert(struct bw_store *s,
+                                                  const struct bw_integration_row *r);
+BW_MUST_USE bw_result bw_store_integration_get(struct bw_store *s, const char *iid,
+                                               const char *id, struct bw_integration_row *out);
+/* By id after `after`; unused_before > 0 keeps those nothing has called
+ * since then: last_called_at, or created_at when never called, before it. */
+BW_MUST_USE bw_result bw_store_integration_list(struct bw_store *s, const char *iid,
+                                                const char *after, long long unused_before,
+                                                struct bw_integration_row *out, size_t max,
+                                                size_t *n);
+/* Writes name, base_url, config and updated_at; BW_CONFLICT on a name. */
+BW_MUST_USE bw_result bw_store_integration_update(struct bw_store *s,
+                                                  const struct bw_integration_row *r);
+BW_MUST_USE bw_result bw_store_integration_delete(struct bw_store *s, const char *iid,
+                                                  const char *id);
+/* Records a call through it at `at` (never moves last_called_at back). */
+BW_MUST_USE bw_result bw_store_integration_touch(struct bw_store *s, const char *iid,
+                                                 const char *id, long long at);
+/* ---- end integrations ---- */
+
 /* ---- fraud (0006) ---- */
 
 struct bw_deny_row {

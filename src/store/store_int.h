@@ -149,6 +149,18 @@ struct bw_store_ops {
 	                           long long after, struct bw_flow_log_entry *out, size_t max,
 	                           size_t *n);
 	/* end contacts */
+	/* integrations */
+	bw_result (*integration_insert)(struct bw_store *s, const struct bw_integration_row *r);
+	bw_result (*integration_get)(struct bw_store *s, const char *iid, const char *id,
+	                             struct bw_integration_row *out);
+	bw_result (*integration_list)(struct bw_store *s, const char *iid, const char *after,
+	                              long long unused_before, struct bw_integration_row *out,
+	                              size_t max, size_t *n);
+	bw_result (*integration_update)(struct bw_store *s, const struct bw_integration_row *r);
+	bw_result (*integration_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*integration_touch)(struct bw_store *s, const char *iid, const char *id,
+	                               long long at);
+	/* end integrations */
 	/* fraud */
 	bw_result (*deny_insert)(struct bw_store *s, const struct bw_deny_row *d);
 	bw_result (*deny_insert_many)(struct bw_store *s, const struct bw_deny_row *d, size_t n);

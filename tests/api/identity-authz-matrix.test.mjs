@@ -81,6 +81,13 @@ const CONTRACT = {
   'POST /v1/instances/{iid}/flows/{fid}/publish': [['user'], 'Flows.Publish'],
   'GET /v1/instances/{iid}/flows/{fid}/versions': [['user'], 'Flows.View'],
   'GET /v1/instances/{iid}/flows/{fid}/versions/{n}': [['user'], 'Flows.View'],
+  // integrations (C17)
+  'POST /v1/instances/{iid}/integrations': [['user'], 'Integrations.Edit'],
+  'GET /v1/instances/{iid}/integrations': [['user'], 'Integrations.View'],
+  'GET /v1/instances/{iid}/integrations/{intid}': [['user'], 'Integrations.View'],
+  'PATCH /v1/instances/{iid}/integrations/{intid}': [['user'], 'Integrations.Edit'],
+  'DELETE /v1/instances/{iid}/integrations/{intid}': [['user'], 'Integrations.Edit'],
+  'POST /v1/instances/{iid}/integrations/{intid}/test': [['user'], 'Integrations.Edit'],
   // keys
   'POST /v1/instances/{iid}/encryption-keys': [['user'], 'Keys.Edit'],
   'GET /v1/instances/{iid}/encryption-keys': [['user'], 'Keys.View'],
@@ -165,6 +172,15 @@ async function createFlowA(publish = false) {
   const r = await api(d.url, 'POST', `/v1/instances/${A.id}/flows`, { key: adminA, body: { name: unique('mx'), content: MATRIX_FLOW } });
   assert.equal(r.status, 201, show(r));
   if (publish) assert.equal((await api(d.url, 'POST', `/v1/instances/${A.id}/flows/${r.json.id}/publish`, { key: adminA })).status, 201);
+  return r.json.id;
+}
+// integrations: one of A toward a closed loopback port (the matrix's test
+// calls stop at 400 before sending anything); DELETE rows get throwaways
+const MATRIX_INTEGRATION = () => ({ name: unique('mx'), base_url: 'http://127.0.0.1:1', allowed_address_ranges: ['127.0.0.1/32'] });
+let intA;
+async function createIntegrationA() {
+  const r = await api(d.url, 'POST', `/v1/instances/${A.id}/integrations`, { key: adminA, body: MATRIX_INTEGRATION() });
+  assert.equal(r.status, 201, show(r));
   return r.json.id;
 }
 const principals = [];
@@ -291,6 +307,7 @@ async function buildRequest(route, p) {
   if ('qid' in params) params.qid = del ? (await createQueue(d, adminA, A.id, routing.hours.id)).id : routing.queue.id;
   if ('rpid' in params) params.rpid = del ? (await createRoutingProfile(d, adminA, A.id)).id : routing.rp.id;
   if ('epid' in params) params.epid = del ? (await createEntryPoint(d, adminA, A.id, routing.flow)).id : routing.ep.id;
+  if ('intid' in params) params.intid = route.method === 'DELETE' ? await createIntegrationA() : (intA ??= await createIntegrationA()); // integrations
   if ('fid' in params) params.fid = route.method === 'DELETE' ? await createFlowA() : flowA; // flows
   if ('n' in params) params.n = '1';
   if ('ekid' in params) params.ekid = route.method === 'DELETE' ? await createEncKeyA('DISABLED') : ekA; // keys
@@ -330,6 +347,10 @@ async function buildRequest(route, p) {
       'POST /v1/instances/{iid}/flows': { name: unique('mx'), content: MATRIX_FLOW },
       'PATCH /v1/instances/{iid}/flows/{fid}': { description: 'touched by the matrix' },
       'POST /v1/instances/{iid}/flows/validate-input': { kind: 'Date', value: '2024-02-29' },
+      // integrations
+      'POST /v1/instances/{iid}/integrations': MATRIX_INTEGRATION(),
+      'PATCH /v1/instances/{iid}/integrations/{intid}': { timeout_ms: 1000 },
+      'POST /v1/instances/{iid}/integrations/{intid}/test': {}, // 400 (no method) once allowed
       // keys
       'POST /v1/instances/{iid}/encryption-keys': { key_id: unique('mx'), public_key: MATRIX_PUB, status: 'DISABLED' },
       'POST /v1/instances/{iid}/encryption-keys/test-encrypt': { plaintext: 'matrix' },

@@ -1,0 +1,517 @@
+/* An instance's integrations (C17, docs/api.md "Integrations"): the
+ * outbound HTTP targets its flows may call. Every write checks the target
+ * (src/integ/integ.c: https, or http toward listed addresses only; every
+ * address the host resolves to must pass the address policy) and a refusal
+ * names base_url with the reason. Secrets are named, never taken. The test
+ * route makes one call through the same egress the engine uses (on the
+ * loop, checked again at connection) and answers what came back. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "integ/integ.h"
+#include "integ/role.h"
+#include "integ/secrets.h"
+#include "net/egress.h"
+#include "store/store.h"
+
+#define MSG_MAX 512
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static json_t *time_or_null(long long ms)
+{
+	char b[40];
+	if (!ms)
+		return json_null();
+	bw_time_rfc3339_ms(ms, b, sizeof(b));
+	return json_string(b);
+}
+
+static json_t *integration_json(const struct bw_integration_row *r,
+                                const struct bw_integ_config *cfg)
+{
+	json_t *o = cfg ? bw_integ_config_json(cfg) : json_object();
+	json_object_set_new(o, "id", json_string(r->id));
+	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "base_url", json_string(r->base_url));
+	json_object_set_new(o, "created_at", time_or_null(r->created_at));
+	json_object_set_new(o, "updated_at", time_or_null(r->updated_at));
+	json_object_set_new(o, "last_called_at", time_or_null(r->last_called_at));
+	return o;
+}
+
+static const char *const fields[] = {"name",
+                                     "base_url",
+                                     "allowed_methods",
+                                     "allowed_path_prefixes",
+                                     "timeout_ms",
+                                     "max_response_bytes",
+                                     "auth",
+                                     "allowed_address_ranges",
+                                     "ca_certificate",
+                                     NULL};
+
+/* 1..128 characters without control characters. */
+static int name_in(struct bw_ctx *c, bool required, const char **name)
+{
+	if (bw_api_str(c, "name", 1, BW_INTEG_NAME_MAX, required, name) != 0)
+		return -1;
+	for (const char *p = *name; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			bw_reply_error(c, 400, "InvalidParameter",
+			               "may not hold control characters", "name");
+			return -1;
+		}
+	return 0;
+}
+
+static int settings_in(struct bw_ctx *c, struct bw_integ_config *cfg)
+{
+	const char *field;
+	char why[256];
+	if (bw_integ_config_apply(cfg, c->in, &field, why, sizeof(why)) == 0)
+		return 0;
+	bw_reply_error(c, 400, "InvalidParameter", why, field);
+	return -1;
+}
+
+/* The base URL and every address of its host, with the settings it will
+ * be called with; u->canonical is what is stored. */
+static int target_in(struct bw_ctx *c, const char *base_url, const struct bw_integ_config *cfg,
+                     struct bw_integ_url *u)
+{
+	char msg[MSG_MAX], why[400];
+	const char *bad = bw_integ_url_parse(base_url, u);
+	if (bad) {
+		snprintf(msg, sizeof(msg), "base_url %s", bad);
+		bw_reply_error(c, 400, "InvalidParameter", msg, "base_url");
+		return -1;
+	}
+	if (bw_integ_check_target(u, cfg, why, sizeof(why)) != BW_OK) {
+		snprintf(msg, sizeof(msg), "base_url: %s", why);
+		bw_reply_error(c, 400, "InvalidParameter", msg, "base_url");
+		return -1;
+	}
+	return 0;
+}
+
+static char *config_text(const struct bw_integ_config *cfg)
+{
+	json_t *v = bw_integ_config_json(cfg);
+	char *t = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
+	return t;
+}
+
+void bw_api_integrations_create(struct bw_ctx *c)
+{
+	struct bw_integ_config cfg;
+	struct bw_integ_url u;
+	struct bw_integration_row row;
+	const char *name, *base;
+	bw_integ_config_init(&cfg);
+	memset(&row, 0, sizeof(row));
+	if (bw_api_only(c, fields) || name_in(c, true, &name) ||
+	    bw_api_str(c, "base_url", 1, BW_INTEG_URL_MAX, true, &base) || settings_in(c, &cfg) ||
+	    target_in(c, base, &cfg, &u))
+		goto out;
+	bw_id_new(row.id, "ig_");
+	snprintf(row.instance_id, sizeof(row.instance_id), "%s", c->who.instance_id);
+	snprintf(row.name, sizeof(row.name), "%s", name);
+	row.base_url = strdup(u.canonical);
+	row.config = config_text(&cfg);
+	row.created_at = row.updated_at = now_ms();
+	if (!row.base_url || !row.config) {
+		bw_reply_result(c, BW_NOMEM, NULL, NULL);
+		goto out;
+	}
+	bw_result r = bw_store_integration_insert(c->store, &row);
+	if (r != BW_OK) {
+		bw_reply_result(c, r, "an integration of this name exists", "name");
+		goto out;
+	}
+	bw_reply_json(c, 201, integration_json(&row, &cfg));
+out:
+	bw_integration_row_clear(&row);
+	bw_integ_config_clear(&cfg);
+}
+
+/* The path's integration and its settings; replies and returns -1 when
+ * it is not there or does not read. */
+static int load(struct bw_ctx *c, struct bw_integration_row *row, struct bw_integ_config *cfg)
+{
+	bw_integ_config_init(cfg);
+	bw_result r =
+	    bw_store_integration_get(c->store, c->who.instance_id, c->req->params[1], row);
+	if (r != BW_OK) {
+		bw_reply_result(c, r, "no such integration", NULL);
+		return -1;
+	}
+	if (bw_integ_config_load(cfg, row->config) != BW_OK) {
+		bw_log(BW_LOG_ERROR, "stored integration does not read", "integration", row->id);
+		bw_integration_row_clear(row);
+		bw_reply_result(c, BW_ERR, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void bw_api_integrations_get(struct bw_ctx *c)
+{
+	struct bw_integration_row row;
+	struct bw_integ_config cfg;
+	if (load(c, &row, &cfg) != 0)
+		return;
+	bw_reply_json(c, 200, integration_json(&row, &cfg));
+	bw_integration_row_clear(&row);
+	bw_integ_config_clear(&cfg);
+}
+
+void bw_api_integrations_update(struct bw_ctx *c)
+{
+	struct bw_integration_row row;
+	struct bw_integ_config cfg;
+	struct bw_integ_url u;
+	const char *name, *base;
+	if (bw_api_only(c, fields) || name_in(c, false, &name) ||
+	    bw_api_str(c, "base_url", 1, BW_INTEG_URL_MAX, false, &base))
+		return;
+	if (load(c, &row, &cfg) != 0)
+		return;
+	/* Whatever changed, the target is checked again with the result. */
+	if (settings_in(c, &cfg) || target_in(c, base ? base : row.base_url, &cfg, &u))
+		goto out;
+	char *url = strdup(u.canonical), *text = config_text(&cfg);
+	if (!url || !text) {
+		free(url);
+		free(text);
+		bw_reply_result(c, BW_NOMEM, NULL, NULL);
+		goto out;
+	}
+	free(row.base_url);
+	free(row.config);
+	row.base_url = url;
+	row.config = text;
+	if (name)
+		snprintf(row.name, sizeof(row.name), "%s", name);
+	row.updated_at = now_ms();
+	bw_result r = bw_store_integration_update(c->store, &row);
+	if (r != BW_OK) {
+		bw_reply_result(c, r,
+		                r == BW_CONFLICT ? "an integration of this name exists"
+		                                 : "no such integration",
+		                r == BW_CONFLICT ? "name" : NULL);
+		goto out;
+	}
+	bw_reply_json(c, 200, integration_json(&row, &cfg));
+out:
+	bw_integration_row_clear(&row);
+	bw_integ_config_clear(&cfg);
+}
+
+void bw_api_integrations_delete(struct bw_ctx *c)
+{
+	bw_result r = bw_store_integration_delete(c->store, c->who.instance_id, c->req->params[1]);
+	if (r != BW_OK) {
+		bw_reply_result(c, r, "no such integration", NULL);
+		return;
+	}
+	bw_reply_empty(c, 204);
+}
+
+/* ---- the list, and ?unused_for= ---- */
+
+/* -1 (replied) when ?unused_for= is wrong; *before 0 when absent. */
+static int unused_before(struct bw_ctx *c, long long *before)
+{
+	char buf[32];
+	bool present;
+	long long ms;
+	*before = 0;
+	if (bw_api_query(c, "unused_for", buf, sizeof(buf), &present) != 0)
+		return -1;
+	if (!present)
+		return 0;
+	if (!bw_integ_duration_parse(buf, &ms)) {
+		bw_reply_error(c, 400, "InvalidParameter",
+		               "unused_for must be a duration such as 30d, 12h, 90m or 45s "
+		               "(at most 3650d)",
+		               "unused_for");
+		return -1;
+	}
+	*before = now_ms() - ms;
+	return 0;
+}
+
+static bw_result ig_fetch(struct bw_ctx *c, const char *after, void *out, size_t max, size_t *n)
+{
+	long long before;
+	if (unused_before(c, &before) != 0) /* checked by the handler: does not reply here */
+		return BW_INVALID;
+	return bw_store_integration_list(c->store, c->who.instance_id, after, before, out, max, n);
+}
+
+static json_t *ig_encode(struct bw_ctx *c, const void *item)
+{
+	(void)c;
+	const struct bw_integration_row *r = item;
+	struct bw_integ_config cfg;
+	bool ok = bw_integ_config_load(&cfg, r->config) == BW_OK;
+	if (!ok)
+		bw_log(BW_LOG_ERROR, "stored integration does not read", "integration", r->id);
+	json_t *o = integration_json(r, ok ? &cfg : NULL);
+	if (ok)
+		bw_integ_config_clear(&cfg);
+	return o;
+}
+
+static void ig_clear(void *item)
+{
+	bw_integration_row_clear(item);
+}
+
+static const char *ig_id(const void *item)
+{
+	return ((const struct bw_integration_row *)item)->id;
+}
+
+void bw_api_integrations_list(struct bw_ctx *c)
+{
+	static const struct bw_api_lister l = {sizeof(struct bw_integration_row), ig_fetch,
+	                                       ig_encode, ig_clear, ig_id};
+	long long before;
+	if (unused_before(c, &before) == 0)
+		bw_api_list(c, &l);
+}
+
+/* ---- a test call ---- */
+
+struct call {
+	char url[BW_INTEG_URL_MAX + BW_INTEG_PATH_MAX + 1];
+	char *body;
+	struct bw_egress_header headers[2];
+	size_t nheaders;
+	char *secret;    /* from the vault: a header value or a client key */
+	char *auth_line; /* "Bearer <role token>" */
+	size_t auth_line_len;
+};
+
+static void call_clear(struct call *k)
+{
+	free(k->body);
+	bw_secret_free(k->secret);
+	if (k->auth_line) {
+		sodium_memzero(k->auth_line, k->auth_line_len);
+		free(k->auth_line);
+	}
+}
+
+/* A role token for this call (C7): the audience is the base URL, the
+ * digest that of the body. */
+static bw_result role_line(struct bw_ctx *c, const struct bw_integration_row *row, struct call *k)
+{
+	struct bw_role_claims cl = {.integration_id = row->id,
+	                            .audience = row->base_url,
+	                            .body = (const uint8_t *)k->body,
+	                            .body_len = k->body ? strlen(k->body) : 0};
+	char *jwt = NULL;
+	bw_result r = bw_role_token(c->store, row->instance_id, &cl, &jwt);
+	if (r != BW_OK)
+		return r;
+	k->auth_line_len = strlen(jwt) + 8;
+	k->auth_line = malloc(k->auth_line_len);
+	if (k->auth_line)
+		snprintf(k->auth_line, k->auth_line_len, "Bearer %s", jwt);
+	sodium_memzero(jwt, strlen(jwt));
+	free(jwt);
+	return k->auth_line ? BW_OK : BW_NOMEM;
+}
+
+/* The credential of the integration's auth into k; replies and returns -1
+ * when it cannot be had. */
+static int credentials(struct bw_ctx *c, const struct bw_integration_row *row,
+                       const struct bw_integ_config *cfg, struct call *k)
+{
+	char msg[MSG_MAX];
+	bw_result r = BW_OK;
+	if (cfg->auth == BW_INTEG_AUTH_SECRET_HEADER || cfg->auth == BW_INTEG_AUTH_MTLS) {
+		r = bw_secret_read(c->store, row->instance_id, cfg->secret, &k->secret);
+		if (r == BW_NOTFOUND)
+			snprintf(msg, sizeof(msg),
+			         "the secret \"%s\" named by %s is not in the secrets vault",
+			         cfg->secret,
+			         cfg->auth == BW_INTEG_AUTH_MTLS ? "auth.client_key_secret"
+			                                         : "auth.secret");
+	} else if (cfg->auth == BW_INTEG_AUTH_ROLE) {
+		r = role_line(c, row, k);
+		if (r == BW_NOTFOUND)
+			snprintf(msg, sizeof(msg), "no role token can be issued for this instance");
+	}
+	if (r == BW_NOTFOUND) {
+		bw_reply_error(c, 409, "Conflict", msg, NULL);
+		return -1;
+	}
+	if (r != BW_OK) {
+		bw_reply_result(c, r == BW_INVALID ? BW_ERR : r, NULL, NULL);
+		return -1;
+	}
+	if (cfg->auth == BW_INTEG_AUTH_SECRET_HEADER) {
+		bool ok = true;
+		for (const char *p = k->secret; *p; p++)
+			if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+				ok = false;
+		if (!ok) {
+			bw_reply_error(
+			    c, 409, "Conflict",
+			    "the secret named by auth.secret cannot be sent as a header value",
+			    NULL);
+			return -1;
+		}
+		k->headers[k->nheaders++] = (struct bw_egress_header){cfg->header, k->secret};
+	} else if (cfg->auth == BW_INTEG_AUTH_ROLE) {
+		k->headers[k->nheaders++] =
+		    (struct bw_egress_header){"Authorization", k->auth_line};
+	}
+	return 0;
+}
+
+static void reply_answer(struct bw_ctx *c, const struct bw_egress_resp *r)
+{
+	char msg[MSG_MAX];
+	switch (r->result) {
+	case BW_EGRESS_OK:
+		bw_reply_json(c, 200,
+		              json_pack("{s:i, s:I, s:I}", "status", r->status, "body_bytes",
+		                        (json_int_t)r->body_len, "elapsed_ms",
+		                        (json_int_t)r->elapsed_ms));
+		return;
+	case BW_EGRESS_REFUSED:
+		bw_reply_error(c, 403, "AddressRefused", r->detail, NULL);
+		return;
+	case BW_EGRESS_TIMEOUT:
+		bw_reply_error(c, 504, "UpstreamTimeout", r->detail, NULL);
+		return;
+	case BW_EGRESS_TOO_BIG:
+		bw_reply_error(c, 502, "UpstreamTooLarge", r->detail, NULL);
+		return;
+	case BW_EGRESS_SHUTDOWN:
+		bw_reply_error(c, 503, "Unavailable", "the server is stopping; retry shortly",
+		               NULL);
+		return;
+	default:
+		snprintf(msg, sizeof(msg), "%s: %s", bw_egress_result_name(r->result), r->detail);
+		bw_reply_error(c, 502, "UpstreamFailed", msg, NULL);
+		return;
+	}
+}
+
+static const char *const test_fields[] = {"method", "path", "body", NULL};
+
+/* The call's request from the body; replies and returns -1 when wrong. */
+static int test_request(struct bw_ctx *c, const struct bw_integration_row *row,
+                        const struct bw_integ_config *cfg, const char **method, struct call *k)
+{
+	char msg[MSG_MAX];
+	const char *path, *why;
+	if (bw_api_only(c, test_fields) || bw_api_str(c, "method", 1, 8, true, method) ||
+	    bw_api_str(c, "path", 1, BW_INTEG_PATH_MAX, true, &path))
+		return -1;
+	unsigned bit = bw_integ_method_bit(*method);
+	json_t *body = json_object_get(c->in, "body");
+	if (body && json_is_null(body))
+		body = NULL;
+	if (!bit || !(cfg->methods & bit)) {
+		snprintf(msg, sizeof(msg), "%s",
+		         bit ? "is not one of allowed_methods"
+		             : "must be GET, POST, PUT, PATCH or DELETE");
+		bw_reply_error(c, 400, "InvalidParameter", msg, "method");
+		return -1;
+	}
+	if (body && bit == BW_INTEG_GET) {
+		bw_reply_error(c, 400, "InvalidParameter", "a GET sends no body", "body");
+		return -1;
+	}
+	if ((why = bw_integ_path_check(cfg, path)) ||
+	    (!bw_integ_url_join(row->base_url, path, k->url, sizeof(k->url)) &&
+	     (why = "makes the URL too long"))) {
+		snprintf(msg, sizeof(msg), "path %s", why);
+		bw_reply_error(c, 400, "InvalidParameter", msg, "path");
+		return -1;
+	}
+	if (body) {
+		k->body = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!k->body) {
+			bw_reply_result(c, BW_NOMEM, NULL, NULL);
+			return -1;
+		}
+		k->headers[k->nheaders++] =
+		    (struct bw_egress_header){"Content-Type", "application/json"};
+	}
+	return 0;
+}
+
+void bw_api_integrations_test(struct bw_ctx *c)
+{
+	struct bw_integration_row row;
+	struct bw_integ_config cfg;
+	struct call *k = calloc(1, sizeof(*k));
+	struct bw_egress_answer ans;
+	const char *method;
+	memset(&ans, 0, sizeof(ans));
+	if (!k) {
+		bw_reply_result(c, BW_NOMEM, NULL, NULL);
+		return;
+	}
+	if (load(c, &row, &cfg) != 0) {
+		free(k);
+		return;
+	}
+	if (test_request(c, &row, &cfg, &method, k) || credentials(c, &row, &cfg, k))
+		goto out;
+	struct bw_egress_req req = {
+	    .method = method,
+	    .url = k->url,
+	    .headers = k->headers,
+	    .nheaders = k->nheaders,
+	    .body = k->body,
+	    .body_len = k->body ? strlen(k->body) : 0,
+	    .timeout_ms = cfg.timeout_ms,
+	    .max_response_bytes = cfg.max_response_bytes,
+	    .ranges = cfg.ranges,
+	    .nranges = cfg.nranges,
+	    .ca_pem = cfg.ca_certificate,
+	};
+	if (cfg.auth == BW_INTEG_AUTH_MTLS) {
+		req.client_cert_pem = cfg.client_certificate;
+		req.client_key_pem = k->secret;
+	}
+	/* An attempt is a use, whatever comes of it. */
+	bw_result r = bw_store_integration_touch(c->store, row.instance_id, row.id, now_ms());
+	if (r != BW_OK)
+		bw_log(BW_LOG_WARN, "integration call not recorded", "integration", row.id);
+	r = bw_egress_call(&req, &ans);
+	if (r == BW_AGAIN)
+		bw_reply_error(c, 503, "Unavailable", "the server is stopping; retry shortly",
+		               NULL);
+	else if (r != BW_OK)
+		bw_reply_result(c, r == BW_INVALID ? BW_ERR : r, NULL, NULL);
+	else
+		reply_answer(c, &ans.resp);
+out:
+	bw_egress_answer_clear(&ans);
+	call_clear(k);
+	free(k);
+	bw_integration_row_clear(&row);
+	bw_integ_config_clear(&cfg);
+}
