@@ -1,9 +1,10 @@
 /* The engine's writer: one thread with its own store connection stores
  * contact records, flow logs and messages in the order the loop hands them
  * over, sealing customer data on the way (the loop never waits for the
- * disk). A message goes out to the participants only once it is stored,
- * so what a participant has seen survives kill -9. Workers that must answer
- * after a write wait for its ticket. */
+ * disk). What is waiting when the writer wakes goes in one transaction
+ * (group commit). A message goes out to the participants only once it is
+ * committed, so what a participant has seen survives kill -9. Workers that
+ * must answer after a write wait for its ticket. */
 #include <pthread.h>
 #include <stdio.h>
 #include <sodium.h>
@@ -18,7 +19,7 @@
 enum job_kind { JOB_CONTACT, JOB_MESSAGE, JOB_STATUS };
 
 struct pjob {
-	struct bw_job base;
+	struct pjob *next;
 	enum job_kind kind;
 	unsigned long long ticket;
 	struct bw_contact rec;
@@ -40,6 +41,8 @@ struct relay {
 };
 
 static struct bw_pool *writer;
+static struct pjob *qhead, *qtail; /* handed over, not yet taken (under mu) */
+static struct bw_job drain_job;
 static char *path;
 static int dur;
 static unsigned long long submitted, stored;
@@ -120,7 +123,7 @@ static bw_result store_contact(struct bw_store *s, struct pjob *j)
 	return r;
 }
 
-static bw_result store_message(struct bw_store *s, struct pjob *j)
+static bw_result store_message(struct bw_store *s, struct pjob *j, struct relay **out)
 {
 	bw_result r = bw_seal(j->msg.instance_id, "contact_messages", j->msg.id, "content",
 	                      (const uint8_t *)j->text, j->text_len, &j->msg.content,
@@ -136,7 +139,7 @@ static bw_result store_message(struct bw_store *s, struct pjob *j)
 			rl->frame = j->frame;
 			rl->agent_frame = j->agent_frame;
 			j->frame = j->agent_frame = NULL;
-			relay_push(rl);
+			*out = rl; /* sent once the batch is committed */
 		}
 	}
 	wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
@@ -157,34 +160,88 @@ static bw_result store_status(struct bw_store *s, struct pjob *j)
 	return r;
 }
 
-static void job_run(struct bw_job *bj, void *ctx)
+static void job_run(struct bw_store *s, struct pjob *j, struct relay **out)
 {
-	struct pjob *j = (struct pjob *)bj;
-	struct bw_store *s = ctx;
 	bw_result r = BW_ERR;
 	if (s)
 		r = j->kind == JOB_CONTACT   ? store_contact(s, j)
-		    : j->kind == JOB_MESSAGE ? store_message(s, j)
+		    : j->kind == JOB_MESSAGE ? store_message(s, j, out)
 		                             : store_status(s, j);
-	if (r != BW_OK)
+	if (r != BW_OK) {
 		bw_log(BW_LOG_ERROR, "the engine could not store a contact write", "result",
 		       bw_result_code(r));
-	pthread_mutex_lock(&mu);
-	stored = j->ticket;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	free(j);
+		if (j->kind == JOB_MESSAGE) { /* nothing to relay: not stored */
+			wipe_free(j->text, j->text_len);
+			wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
+			wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
+		}
+	}
+}
+
+#define BATCH_MAX 512
+
+/* On the writer thread: everything handed over so far, in one transaction. */
+static void drain(struct bw_job *bj, void *ctx)
+{
+	(void)bj;
+	struct bw_store *s = ctx;
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		struct pjob *list = qhead, *last = NULL;
+		size_t n = 0;
+		for (struct pjob *j = list; j && n < BATCH_MAX; j = j->next, n++)
+			last = j;
+		if (last) {
+			qhead = last->next;
+			if (!qhead)
+				qtail = NULL;
+			last->next = NULL;
+		}
+		pthread_mutex_unlock(&mu);
+		if (!list)
+			return;
+		struct relay *rhead_b = NULL, **rtail_b = &rhead_b;
+		bool batch = s && bw_store_batch_begin(s) == BW_OK;
+		unsigned long long ticket = 0;
+		for (struct pjob *j = list, *next; j; j = next) {
+			next = j->next;
+			struct relay *rl = NULL;
+			job_run(s, j, &rl);
+			if (rl) {
+				*rtail_b = rl;
+				rtail_b = &rl->next;
+			}
+			ticket = j->ticket;
+			free(j);
+		}
+		if (batch && bw_store_batch_end(s, BW_OK) != BW_OK)
+			bw_log(BW_LOG_ERROR, "the engine's writer could not commit a batch");
+		pthread_mutex_lock(&mu);
+		stored = ticket;
+		pthread_cond_broadcast(&cv);
+		pthread_mutex_unlock(&mu);
+		for (struct relay *r = rhead_b, *next; r; r = next) {
+			next = r->next;
+			r->next = NULL;
+			relay_push(r);
+		}
+	}
 }
 
 static unsigned long long submit(struct pjob *j)
 {
-	j->base.run = job_run;
-	unsigned long long t = j->ticket = ++submitted; /* j is the writer's once submitted */
-	if (bw_pool_submit(writer, &j->base) != BW_OK) {
-		/* The queue is a million deep: this is a store that stopped. */
-		bw_log(BW_LOG_ERROR, "the engine's write queue is full; a write is lost");
-		job_run(&j->base, NULL);
-	}
+	pthread_mutex_lock(&mu);
+	unsigned long long t = j->ticket = ++submitted; /* j is the writer's once queued */
+	bool was_empty = !qhead;
+	if (qtail)
+		qtail->next = j;
+	else
+		qhead = j;
+	qtail = j;
+	pthread_mutex_unlock(&mu);
+	/* One drain at a time is enough: it takes what arrives while it runs. */
+	if (was_empty && bw_pool_submit(writer, &drain_job) == BW_AGAIN)
+		bw_log(BW_LOG_ERROR, "the engine's writer is not taking work");
 	return t;
 }
 
@@ -256,6 +313,7 @@ bw_result cc_persist_start(const char *db_path, int durability)
 	dur = durability;
 	if (!path)
 		return BW_NOMEM;
+	drain_job.run = drain;
 	return bw_pool_start(&writer, "cc-writer", 1, 1000000, writer_init, writer_fini, NULL);
 }
 

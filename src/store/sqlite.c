@@ -33,16 +33,43 @@ sqlite3_stmt *bw_sq__stmt(struct sq_store *q, const char *sql)
 	return st; /* a full cache leaks one statement per call: grow SQ_CACHE */
 }
 
+/* Transactions nest: inside a batch (bw_store_batch_begin) an operation's
+ * own transaction is a savepoint, so its failure undoes only itself. */
 bw_result bw_sq__begin(struct sq_store *q)
 {
-	return bw_sq__exec(q->db, "BEGIN IMMEDIATE");
+	bw_result r = bw_sq__exec(q->db, q->depth ? "SAVEPOINT bw_nested" : "BEGIN IMMEDIATE");
+	if (r == BW_OK)
+		q->depth++;
+	return r;
 }
 
 bw_result bw_sq__end(struct sq_store *q, bw_result r)
 {
-	if (bw_sq__exec(q->db, r == BW_OK ? "COMMIT" : "ROLLBACK") != BW_OK && r == BW_OK)
+	if (q->depth <= 0)
+		return BW_ERR;
+	bool ok = r == BW_OK, outer = --q->depth == 0;
+	bw_result e;
+	if (outer)
+		e = bw_sq__exec(q->db, ok ? "COMMIT" : "ROLLBACK");
+	else if (ok)
+		e = bw_sq__exec(q->db, "RELEASE bw_nested");
+	else
+		e = bw_sq__exec(q->db, "ROLLBACK TO bw_nested") == BW_OK
+		        ? bw_sq__exec(q->db, "RELEASE bw_nested")
+		        : BW_ERR;
+	if (e != BW_OK && r == BW_OK)
 		return BW_ERR;
 	return r;
+}
+
+static bw_result sq_batch_begin(struct bw_store *s)
+{
+	return bw_sq__begin(SQ(s));
+}
+
+static bw_result sq_batch_end(struct bw_store *s, bw_result r)
+{
+	return bw_sq__end(SQ(s), r);
 }
 
 void bw_sq__text(char *dst, size_t n, sqlite3_stmt *st, int col)
@@ -344,6 +371,8 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.pk_list = sq_pk_list,
 	.pk_revoke = sq_pk_revoke,
 	.release = sq_release,
+	.batch_begin = sq_batch_begin,
+	.batch_end = sq_batch_end,
 	.instance_create = bw_sq__instance_create,
 	.instance_get = bw_sq__instance_get,
 	.instance_list = bw_sq__instance_list,

@@ -11,6 +11,7 @@
 struct sq_store {
 	struct bw_store base;
 	sqlite3 *db;
+	int depth; /* open transactions: the outer one, then savepoints */
 	struct {
 		const char *sql; /* static text: compared by pointer */
 		sqlite3_stmt *st;

@@ -65,6 +65,16 @@ bw_result bw_store_ping(struct bw_store *s)
 	return s->ops->ping(s);
 }
 
+bw_result bw_store_batch_begin(struct bw_store *s)
+{
+	return s->ops->batch_begin(s);
+}
+
+bw_result bw_store_batch_end(struct bw_store *s, bw_result r)
+{
+	return s->ops->batch_end(s, r);
+}
+
 bw_result bw_store_platform_key_insert(struct bw_store *s, const struct bw_platform_key *k,
                                        const uint8_t hash[32])
 {

@@ -27,6 +27,11 @@ void bw_store_close(struct bw_store *s);
 /* Applies pending migrations; returns the schema version reached. */
 BW_MUST_USE bw_result bw_store_migrate(struct bw_store *s, int *version);
 BW_MUST_USE bw_result bw_store_ping(struct bw_store *s);
+/* Group commit: the calls between begin and end share one transaction;
+ * each call's own transaction becomes a savepoint, so a failing call
+ * undoes only itself. end commits (or rolls back when r is not BW_OK). */
+BW_MUST_USE bw_result bw_store_batch_begin(struct bw_store *s);
+BW_MUST_USE bw_result bw_store_batch_end(struct bw_store *s, bw_result r);
 /* Changes whenever a write may change an authentication or authorization
  * decision (in this process); caches compare it before trusting an entry. */
 unsigned long long bw_store_auth_epoch(void);

@@ -27,6 +27,8 @@ struct bw_store_ops {
 	bw_result (*pk_revoke)(struct bw_store *s, const char *id, long long now);
 	/* Resets the statements a call left open (they would pin a WAL snapshot). */
 	void (*release)(struct bw_store *s);
+	bw_result (*batch_begin)(struct bw_store *s);
+	bw_result (*batch_end)(struct bw_store *s, bw_result r);
 	/* identity and audit */
 	bw_result (*instance_create)(struct bw_store *s, const struct bw_instance *in,
 	                             const struct bw_profile *profiles, size_t nprof,
