@@ -355,6 +355,7 @@ async function buildRequest(route, p) {
       'POST /v1/instances/{iid}/encryption-keys': { key_id: unique('mx'), public_key: MATRIX_PUB, status: 'DISABLED' },
       'POST /v1/instances/{iid}/encryption-keys/test-encrypt': { plaintext: 'matrix' },
       'PATCH /v1/instances/{iid}/encryption-keys/{ekid}': { status: 'ACTIVE' },
+      'POST /v1/instances/{iid}/keys/import': { import_token: 'bwi_matrix', wrapped_key: 'bWF0cml4' }, // 400 once allowed
       // fraud
       'POST /v1/instances/{iid}/deny-list': { type: 'EMAIL', value: `${unique('mx')}@example.com` },
       'POST /v1/instances/{iid}/deny-list/import': { csv: 'type,value,reason,expires_at\n' },
