@@ -31,6 +31,7 @@ struct pjob {
 	size_t text_len;
 	char *frame, *agent_frame;
 	char uid[48], status[40];
+	bw_result sealed;
 };
 
 /* Stored messages waiting for the loop to send them (oldest first). */
@@ -104,16 +105,31 @@ static void wipe_free(char *s, size_t n)
 	}
 }
 
-static bw_result store_contact(struct bw_store *s, struct pjob *j)
+/* Sealing comes before the batch's transaction: the keyring may write a
+ * new data key through its own connection, which would wait for the
+ * writer's lock while the writer waits for the key. */
+static bw_result seal_job(struct pjob *j)
 {
 	bw_result r = BW_OK;
-	if (j->customer_json) {
+	if (j->kind == JOB_CONTACT && j->customer_json) {
 		size_t n = strlen(j->customer_json);
 		r = bw_seal(j->rec.instance_id, "contacts", j->rec.id, "customer",
 		            (const uint8_t *)j->customer_json, n, &j->rec.customer, &j->rec.customer_len);
 		wipe_free(j->customer_json, n);
 		j->customer_json = NULL;
+	} else if (j->kind == JOB_MESSAGE && j->text) {
+		r = bw_seal(j->msg.instance_id, "contact_messages", j->msg.id, "content",
+		            (const uint8_t *)j->text, j->text_len, &j->msg.content, &j->msg.content_len);
+		wipe_free(j->text, j->text_len);
+		j->text = NULL;
 	}
+	j->sealed = r;
+	return r;
+}
+
+static bw_result store_contact(struct bw_store *s, struct pjob *j)
+{
+	bw_result r = j->sealed;
 	if (r == BW_OK)
 		r = bw_store_contact_put(s, &j->rec, NULL);
 	if (r == BW_OK && j->nlog)
@@ -125,10 +141,7 @@ static bw_result store_contact(struct bw_store *s, struct pjob *j)
 
 static bw_result store_message(struct bw_store *s, struct pjob *j, struct relay **out)
 {
-	bw_result r = bw_seal(j->msg.instance_id, "contact_messages", j->msg.id, "content",
-	                      (const uint8_t *)j->text, j->text_len, &j->msg.content,
-	                      &j->msg.content_len);
-	wipe_free(j->text, j->text_len);
+	bw_result r = j->sealed;
 	if (r == BW_OK)
 		r = bw_store_message_insert(s, &j->msg);
 	bw_contact_message_clear(&j->msg);
@@ -144,6 +157,7 @@ static bw_result store_message(struct bw_store *s, struct pjob *j, struct relay 
 	}
 	wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
 	wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
+	j->frame = j->agent_frame = NULL;
 	return r;
 }
 
@@ -171,9 +185,11 @@ static void job_run(struct bw_store *s, struct pjob *j, struct relay **out)
 		bw_log(BW_LOG_ERROR, "the engine could not store a contact write", "result",
 		       bw_result_code(r));
 		if (j->kind == JOB_MESSAGE) { /* nothing to relay: not stored */
-			wipe_free(j->text, j->text_len);
+			bw_contact_message_clear(&j->msg);
+			wipe_free(j->text, j->text ? j->text_len : 0);
 			wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
 			wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
+			j->text = j->frame = j->agent_frame = NULL;
 		}
 	}
 }
@@ -201,6 +217,8 @@ static void drain(struct bw_job *bj, void *ctx)
 		if (!list)
 			return;
 		struct relay *rhead_b = NULL, **rtail_b = &rhead_b;
+		for (struct pjob *j = list; j; j = j->next)
+			bw_ignore(seal_job(j));
 		bool batch = s && bw_store_batch_begin(s) == BW_OK;
 		unsigned long long ticket = 0;
 		for (struct pjob *j = list, *next; j; j = next) {
