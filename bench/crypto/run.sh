@@ -42,3 +42,7 @@ t=$(median "${transcript[@]}")
 echo "encryption at rest ($DUR durability): sealed/plain ratio, median of $RUNS runs:" \
 	"contact-record writes $c (runs: ${contact[*]}), transcript appends $t" \
 	"(runs: ${transcript[*]}); goal >= 0.8: contact records $(met "$c"), transcript $(met "$t")"
+
+# Encrypted customer input (C15): Encryption SDK messages per second, to one
+# and two keys, against the raw RSA-OAEP encryption of the data key.
+"${pin[@]}" "$BUILD/bench_esdk" 3 | sed 's/^/bench\/crypto: /'

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -291,12 +292,58 @@ static EVP_PKEY *read_public(const char *pem, size_t len)
 	return k;
 }
 
+/* Parsed public keys by the hash of their PEM text: OpenSSL 3 decodes a
+ * PEM key in about a millisecond, ten times the RSA encryption itself, and
+ * a flow encrypts to the same one or two keys again and again. Public keys
+ * only; an EVP_PKEY is shared across threads (each call makes its own
+ * context). */
+#define KEY_CACHE 16
+static struct {
+	uint8_t hash[32];
+	EVP_PKEY *key;
+	unsigned long long used;
+} key_cache[KEY_CACHE];
+static unsigned long long key_clock;
+static pthread_mutex_t key_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static EVP_PKEY *cached_public(const char *pem)
+{
+	size_t len = strlen(pem);
+	uint8_t h[32];
+	crypto_generichash(h, sizeof(h), (const uint8_t *)pem, len, NULL, 0);
+	pthread_mutex_lock(&key_mu);
+	int victim = 0;
+	for (int i = 0; i < KEY_CACHE; i++) {
+		if (key_cache[i].key && !memcmp(key_cache[i].hash, h, sizeof(h))) {
+			key_cache[i].used = ++key_clock;
+			EVP_PKEY *k = key_cache[i].key;
+			EVP_PKEY_up_ref(k);
+			pthread_mutex_unlock(&key_mu);
+			return k;
+		}
+		if (key_cache[i].used < key_cache[victim].used)
+			victim = i;
+	}
+	pthread_mutex_unlock(&key_mu);
+	EVP_PKEY *k = read_public(pem, len);
+	if (!k)
+		return NULL;
+	pthread_mutex_lock(&key_mu);
+	EVP_PKEY_free(key_cache[victim].key);
+	memcpy(key_cache[victim].hash, h, sizeof(h));
+	key_cache[victim].key = k;
+	key_cache[victim].used = ++key_clock;
+	EVP_PKEY_up_ref(k);
+	pthread_mutex_unlock(&key_mu);
+	return k;
+}
+
 /* RSA-OAEP(SHA-512, MGF1-SHA-512) of the data key to one public key. */
 static bw_result wrap(const char *pem, const uint8_t dk[KEY_LEN], uint8_t **ct, size_t *ctlen)
 {
 	bw_result r = BW_INVALID;
 	EVP_PKEY_CTX *c = NULL;
-	EVP_PKEY *k = pem ? read_public(pem, strlen(pem)) : NULL;
+	EVP_PKEY *k = pem ? cached_public(pem) : NULL;
 	*ct = NULL;
 	if (!k)
 		goto out;
