@@ -2,6 +2,10 @@
  * SIGTERM and SIGINT arrive through a signalfd on the loop, so that shutdown
  * runs as ordinary loop code. */
 #include "net/re_min.h"
+/* re_dbg.h wants these before it is read (for its own DEBUG_* macros). */
+#define DEBUG_MODULE "serve"
+#define DEBUG_LEVEL 0
+#include <re_dbg.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -170,6 +174,11 @@ int bw_cmd_serve(int argc, char **argv, char **envp)
 	keyring = true;
 	if (libre_init() != 0)
 		goto out;
+	/* libre prints its own warnings to standard error, unstructured (a
+	 * refused TLS handshake writes OpenSSL's error queue there: a line per
+	 * anonymous attempt). Only its errors and worse get through; our own
+	 * log says what matters, as JSON. */
+	dbg_init(DBG_ERR, DBG_NONE);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	char listen_at[128] = "", admin_at[128] = "";
 	bool engine = false;

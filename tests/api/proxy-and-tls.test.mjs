@@ -117,6 +117,13 @@ describe('HTTPS listener', () => {
         { input: '', encoding: 'utf8', timeout: 10000 });
       assert.doesNotMatch(r.stdout, /Cipher is (?!\(NONE\))/, `${v} negotiated: ${r.stdout}`);
     }
+    // A refused handshake writes nothing of OpenSSL's to the log: an
+    // anonymous client must not be able to grow it line by line, and every
+    // line stays a JSON object.
+    await get({}); // a request after them, so their output has been written
+    for (const line of d.stderr.split('\n').filter((l) => l.trim())) {
+      assert.doesNotThrow(() => JSON.parse(line), `not a JSON log line: ${line}`);
+    }
   });
 
   test('TLS 1.2 offers only forward-secret AEAD suites', async () => {
