@@ -13,48 +13,22 @@
 #include "api/api.h"
 #include "core/ids.h"
 #include "sec/keyring.h"
+#include "test_db.h"
 #include "sec/seal.h"
 #include "store/store.h"
 
 /* keys (C14): the keyring seals users' names and the values below */
 static const uint8_t keyring_root[32] = {9, 9, 9};
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct bw_store *s;
-};
-
 static void make_instance(struct bw_store *s, const char *iid)
 {
-	struct bw_instance in = {.created_at = 1, .updated_at = 1};
-	struct bw_profile p = {.permissions = "[]", .created_at = 1, .updated_at = 1};
-	struct bw_user u = {.created_at = 1, .updated_at = 1};
-	snprintf(in.id, sizeof(in.id), "%s", iid);
-	snprintf(in.alias, sizeof(in.alias), "alias-%s", iid);
-	snprintf(in.default_region, sizeof(in.default_region), "US");
-	snprintf(p.id, sizeof(p.id), "sp_%s", iid);
-	snprintf(p.instance_id, sizeof(p.instance_id), "%s", iid);
-	snprintf(p.name, sizeof(p.name), "Admin");
-	snprintf(u.id, sizeof(u.id), "us_%s", iid);
-	snprintf(u.instance_id, sizeof(u.instance_id), "%s", iid);
-	snprintf(u.username, sizeof(u.username), "admin");
-	snprintf(u.first_name, sizeof(u.first_name), "Grace");
-	assert_int_equal(bw_store_instance_create(s, &in, &p, 1, &u, p.id), BW_OK);
+	test_db_instance(s, iid, "Grace");
 }
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	int v = 0;
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/bw_test_contacts_XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/bulwark.db", f->dir);
-	if (bw_store_open(&f->s, f->path, BW_DURABILITY_NORMAL) != BW_OK ||
-	    bw_store_migrate(f->s, &v) != BW_OK ||
+	if (!f || test_db_open(f, "contacts", 0) != 0 ||
 	    bw_keyring_start(f->path, 0, keyring_root, NULL) != BW_OK)
 		return -1;
 	make_instance(f->s, "in_A");
@@ -66,15 +40,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[160];
-	bw_store_close(f->s);
-	bw_keyring_stop();
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	bw_keyring_stop(); /* before the files go */
+	test_db_close(f);
 	free(f);
 	return 0;
 }

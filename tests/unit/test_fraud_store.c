@@ -9,42 +9,17 @@
 #include <unistd.h>
 
 #include "store/store.h"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct bw_store *s;
-};
+#include "test_db.h"
 
 static void make_instance(struct bw_store *s, const char *iid)
 {
-	struct bw_instance in = {.created_at = 1, .updated_at = 1};
-	struct bw_profile p = {.permissions = "[]", .created_at = 1, .updated_at = 1};
-	struct bw_user u = {.created_at = 1, .updated_at = 1};
-	snprintf(in.id, sizeof(in.id), "%s", iid);
-	snprintf(in.alias, sizeof(in.alias), "alias-%s", iid);
-	snprintf(in.default_region, sizeof(in.default_region), "US");
-	snprintf(p.id, sizeof(p.id), "sp_%s", iid);
-	snprintf(p.instance_id, sizeof(p.instance_id), "%s", iid);
-	snprintf(p.name, sizeof(p.name), "Admin");
-	snprintf(u.id, sizeof(u.id), "us_%s", iid);
-	snprintf(u.instance_id, sizeof(u.instance_id), "%s", iid);
-	snprintf(u.username, sizeof(u.username), "admin");
-	assert_int_equal(bw_store_instance_create(s, &in, &p, 1, &u, p.id), BW_OK);
+	test_db_instance(s, iid, NULL);
 }
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	int v = 0;
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/bw_test_fraud_XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/bulwark.db", f->dir);
-	if (bw_store_open(&f->s, f->path, BW_DURABILITY_NORMAL) != BW_OK ||
-	    bw_store_migrate(f->s, &v) != BW_OK || v < 6)
+	if (!f || test_db_open(f, "fraud", 6) != 0)
 		return -1;
 	make_instance(f->s, "in_A");
 	make_instance(f->s, "in_B");
@@ -55,14 +30,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[160];
-	bw_store_close(f->s);
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	test_db_close(f);
 	free(f);
 	return 0;
 }

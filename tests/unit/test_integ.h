@@ -14,6 +14,7 @@
 #include "integ/integ_int.h"
 #include "sec/seal.h"
 #include "store/store.h"
+#include "test_db.h"
 
 /* Sealing under the envelope keyring (sec/keyring.h) needs it running;
  * the older derivation needed bw_seal_root alone. Weak, so that these
@@ -22,12 +23,6 @@ bw_result bw_keyring_start(const char *db_path, int durability, const uint8_t *r
                            const void *opts) __attribute__((weak));
 void bw_keyring_stop(void) __attribute__((weak));
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct bw_store *s;
-	bool keyring;
-};
 
 static uint8_t fx_root[32];
 static long long fx_now = 1800000000000LL; /* ms, moved by the tests */
@@ -37,35 +32,10 @@ static long long fx_clock(void)
 	return fx_now;
 }
 
-static void fx_instance(struct bw_store *s, const char *iid)
-{
-	struct bw_instance in = {.created_at = 1, .updated_at = 1};
-	struct bw_profile p = {.permissions = "[]", .created_at = 1, .updated_at = 1};
-	struct bw_user u = {.created_at = 1, .updated_at = 1};
-	snprintf(in.id, sizeof(in.id), "%s", iid);
-	snprintf(in.alias, sizeof(in.alias), "alias-%s", iid);
-	snprintf(in.default_region, sizeof(in.default_region), "US");
-	snprintf(p.id, sizeof(p.id), "sp_%s", iid);
-	snprintf(p.instance_id, sizeof(p.instance_id), "%s", iid);
-	snprintf(p.name, sizeof(p.name), "Admin");
-	snprintf(u.id, sizeof(u.id), "us_%s", iid);
-	snprintf(u.instance_id, sizeof(u.instance_id), "%s", iid);
-	snprintf(u.username, sizeof(u.username), "admin");
-	assert_int_equal(bw_store_instance_create(s, &in, &p, 1, &u, p.id), BW_OK);
-}
-
 static int fx_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	int v = 0;
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/bw_test_integ_XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/bulwark.db", f->dir);
-	if (bw_store_open(&f->s, f->path, BW_DURABILITY_NORMAL) != BW_OK ||
-	    bw_store_migrate(f->s, &v) != BW_OK || v < 9)
+	if (!f || test_db_open(f, "integ", 9) != 0)
 		return -1;
 	randombytes_buf(fx_root, sizeof(fx_root));
 	bw_seal_root = fx_root;
@@ -74,8 +44,8 @@ static int fx_setup(void **state)
 			return -1;
 		f->keyring = true;
 	}
-	fx_instance(f->s, "in_A");
-	fx_instance(f->s, "in_B");
+	test_db_instance(f->s, "in_A", NULL);
+	test_db_instance(f->s, "in_B", NULL);
 	fx_now = 1800000000000LL;
 	bw_integ__set_clock(fx_clock);
 	*state = f;
@@ -85,18 +55,11 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[160];
 	bw_integ__set_clock(NULL);
 	if (f->keyring && bw_keyring_stop)
 		bw_keyring_stop();
 	bw_seal_root = NULL;
-	bw_store_close(f->s);
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	test_db_close(f);
 	free(f);
 	return 0;
 }
