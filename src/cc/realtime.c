@@ -1,12 +1,12 @@
 /* Real-time metrics (K7): per queue, contacts waiting, the oldest one's
  * age, agents available for it and agents on a contact, through the API
  * and as Prometheus gauges. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cc/engine_int.h"
+#include "core/metrics.h"
 
 struct qfig {
 	size_t queued, available, on_contact;
@@ -67,35 +67,6 @@ json_t *bw_cc_realtime(const char *iid)
 	return r.out;
 }
 
-struct buf {
-	char *s;
-	size_t n, cap;
-};
-
-static void add(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	for (;;) {
-		va_start(ap, fmt);
-		int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-		va_end(ap);
-		if (k < 0)
-			return;
-		if (b->s && b->n + (size_t)k < b->cap) {
-			b->n += (size_t)k;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
-		char *n = realloc(b->s, cap);
-		if (!n)
-			return;
-		b->s = n;
-		b->cap = cap;
-	}
-}
-
-
 char *bw_cc_metrics_text(void)
 {
 	static const char *const names[] = {
@@ -105,10 +76,10 @@ char *bw_cc_metrics_text(void)
 	                                   "age of the oldest contact waiting",
 	                                   "agents available who serve the queue",
 	                                   "agents on a contact who serve the queue"};
-	struct buf b = {0};
+	struct bw_metrics_text b = {0};
 	long long now = cc_now_ms();
 	for (int m = 0; m < 4; m++) {
-		add(&b, "# HELP %s %s\n# TYPE %s gauge\n", names[m], help[m], names[m]);
+		bw_metrics_printf(&b, "# HELP %s %s\n# TYPE %s gauge\n", names[m], help[m], names[m]);
 		for (size_t i = 0; i < cc__insts.cap; i++) {
 			const struct cc_inst *in = cc__insts.slots[i].val;
 			for (const struct cc_queue *q = in ? in->queues : NULL; q; q = q->next) {
@@ -118,9 +89,9 @@ char *bw_cc_metrics_text(void)
 				           : m == 1 ? f.oldest_s
 				           : m == 2 ? (double)f.available
 				                    : (double)f.on_contact;
-				add(&b, "%s{instance=\"%s\",queue=\"%s\"} %g\n", names[m], in->id, q->id, v);
+				bw_metrics_printf(&b, "%s{instance=\"%s\",queue=\"%s\"} %g\n", names[m], in->id, q->id, v);
 			}
 		}
 	}
-	return b.s;
+	return b.buf;
 }

@@ -56,13 +56,7 @@ void bw_metrics_http(size_t idx, int status, double seconds)
 	s->sum += seconds;
 }
 
-struct out {
-	char *buf;
-	size_t len, cap;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+void bw_metrics_printf(struct bw_metrics_text *o, const char *fmt, ...)
 {
 	for (;;) {
 		va_list ap;
@@ -88,35 +82,35 @@ static void put(struct out *o, const char *fmt, ...)
 
 char *bw_metrics_render(size_t ws, size_t qdepth, size_t hdepth, size_t conns, size_t *len)
 {
-	struct out o = {0};
-	put(&o, "# HELP bulwark_http_requests_total HTTP requests answered, by route and status.\n"
+	struct bw_metrics_text o = {0};
+	bw_metrics_printf(&o, "# HELP bulwark_http_requests_total HTTP requests answered, by route and status.\n"
 	        "# TYPE bulwark_http_requests_total counter\n");
 	for (size_t i = 0; i < nstats; i++)
 		for (int k = 0; k < NSTATUS && stats[i].status[k]; k++)
-			put(&o, "bulwark_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+			bw_metrics_printf(&o, "bulwark_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
 			    names[i], stats[i].status[k], (unsigned long long)stats[i].count[k]);
-	put(&o, "# HELP bulwark_http_request_duration_seconds Time from a complete request to its reply.\n"
+	bw_metrics_printf(&o, "# HELP bulwark_http_request_duration_seconds Time from a complete request to its reply.\n"
 	        "# TYPE bulwark_http_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < nstats; i++) {
 		if (!stats[i].n)
 			continue;
 		for (size_t b = 0; b < NBUCKETS; b++)
-			put(&o, "bulwark_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+			bw_metrics_printf(&o, "bulwark_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
 			    names[i], buckets[b], (unsigned long long)stats[i].hist[b]);
-		put(&o, "bulwark_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+		bw_metrics_printf(&o, "bulwark_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
 		    names[i], (unsigned long long)stats[i].n);
-		put(&o, "bulwark_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", names[i],
+		bw_metrics_printf(&o, "bulwark_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", names[i],
 		    stats[i].sum);
-		put(&o, "bulwark_http_request_duration_seconds_count{route=\"%s\"} %llu\n", names[i],
+		bw_metrics_printf(&o, "bulwark_http_request_duration_seconds_count{route=\"%s\"} %llu\n", names[i],
 		    (unsigned long long)stats[i].n);
 	}
-	put(&o, "# HELP bulwark_websocket_sessions Open WebSocket sessions.\n"
+	bw_metrics_printf(&o, "# HELP bulwark_websocket_sessions Open WebSocket sessions.\n"
 	        "# TYPE bulwark_websocket_sessions gauge\nbulwark_websocket_sessions %zu\n", ws);
-	put(&o, "# HELP bulwark_worker_queue_depth Jobs waiting for a worker, by pool.\n"
+	bw_metrics_printf(&o, "# HELP bulwark_worker_queue_depth Jobs waiting for a worker, by pool.\n"
 	        "# TYPE bulwark_worker_queue_depth gauge\n"
 	        "bulwark_worker_queue_depth{pool=\"api\"} %zu\n"
 	        "bulwark_worker_queue_depth{pool=\"hash\"} %zu\n", qdepth, hdepth);
-	put(&o, "# HELP bulwark_http_connections Open client connections.\n"
+	bw_metrics_printf(&o, "# HELP bulwark_http_connections Open client connections.\n"
 	        "# TYPE bulwark_http_connections gauge\nbulwark_http_connections %zu\n", conns);
 	*len = o.len;
 	return o.buf;

@@ -5,13 +5,13 @@
  * Identifiers are counted under keyed hashes, so neither memory nor the
  * stored history holds a raw number, address or e-mail. */
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/ids.h"
+#include "core/metrics.h"
 #include "fraud/fraud.h"
 #include "net/net.h"
 #include "sec/seal.h"
@@ -347,54 +347,26 @@ void bw_guard_sweep(void)
 
 /* ---- figures ---- */
 
-struct buf {
-	char *s;
-	size_t n, cap;
-};
-
-static void add(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		return;
-	if (b->n + (size_t)k + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)k;
-		char *s = realloc(b->s, cap);
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)k;
-}
-
 char *bw_guard_metrics_text(void)
 {
-	struct buf b = {0};
-	add(&b, "# HELP bulwark_contacts_blocked_total contacts refused by the deny list or the "
+	struct bw_metrics_text b = {0};
+	bw_metrics_printf(&b, "# HELP bulwark_contacts_blocked_total contacts refused by the deny list or the "
 	        "contact filter\n# TYPE bulwark_contacts_blocked_total counter\n");
 	for (size_t i = 0; i < nfigs; i++)
 		for (int k = 0; k < BW_FRAUD_KINDS; k++)
-			add(&b, "bulwark_contacts_blocked_total{instance=\"%s\",identifier=\"%s\"} %llu\n",
+			bw_metrics_printf(&b, "bulwark_contacts_blocked_total{instance=\"%s\",identifier=\"%s\"} %llu\n",
 			    figs[i].iid, bw_fraud_rule_name((enum bw_fraud_kind)k), figs[i].blocked[k]);
-	add(&b, "# HELP bulwark_contacts_filter_dry_run_total contacts the filter would have "
+	bw_metrics_printf(&b, "# HELP bulwark_contacts_filter_dry_run_total contacts the filter would have "
 	        "refused (dry run)\n# TYPE bulwark_contacts_filter_dry_run_total counter\n");
 	for (size_t i = 0; i < nfigs; i++)
 		for (int k = 0; k < BW_FRAUD_KINDS; k++)
-			add(&b,
+			bw_metrics_printf(&b,
 			    "bulwark_contacts_filter_dry_run_total{instance=\"%s\",identifier=\"%s\"} %llu\n",
 			    figs[i].iid, bw_fraud_rule_name((enum bw_fraud_kind)k), figs[i].dry[k]);
-	add(&b, "# HELP bulwark_public_requests_denied_total public requests from a deny-listed "
+	bw_metrics_printf(&b, "# HELP bulwark_public_requests_denied_total public requests from a deny-listed "
 	        "address\n# TYPE bulwark_public_requests_denied_total counter\n");
 	for (size_t i = 0; i < nfigs; i++)
-		add(&b, "bulwark_public_requests_denied_total{instance=\"%s\"} %llu\n", figs[i].iid,
+		bw_metrics_printf(&b, "bulwark_public_requests_denied_total{instance=\"%s\"} %llu\n", figs[i].iid,
 		    figs[i].denied);
-	return b.s;
+	return b.buf;
 }
