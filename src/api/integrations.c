@@ -5,7 +5,6 @@
  * names base_url with the reason. Secrets are named, never taken. The test
  * route makes one call through the same egress the engine uses (on the
  * loop, checked again at connection) and answers what came back. */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +13,8 @@
 #include "api/api.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "integ/call.h"
 #include "integ/integ.h"
-#include "integ/role.h"
-#include "integ/secrets.h"
 #include "net/egress.h"
 #include "store/store.h"
 
@@ -297,95 +295,6 @@ void bw_api_integrations_list(struct bw_ctx *c)
 
 /* ---- a test call ---- */
 
-struct call {
-	char url[BW_INTEG_URL_MAX + BW_INTEG_PATH_MAX + 1];
-	char *body;
-	struct bw_egress_header headers[2];
-	size_t nheaders;
-	char *secret;    /* from the vault: a header value or a client key */
-	char *auth_line; /* "Bearer <role token>" */
-	size_t auth_line_len;
-};
-
-static void call_clear(struct call *k)
-{
-	free(k->body);
-	bw_secret_free(k->secret);
-	if (k->auth_line) {
-		sodium_memzero(k->auth_line, k->auth_line_len);
-		free(k->auth_line);
-	}
-}
-
-/* A role token for this call (C7): the audience is the base URL, the
- * digest that of the body. */
-static bw_result role_line(struct bw_ctx *c, const struct bw_integration_row *row, struct call *k)
-{
-	struct bw_role_claims cl = {.integration_id = row->id,
-	                            .audience = row->base_url,
-	                            .body = (const uint8_t *)k->body,
-	                            .body_len = k->body ? strlen(k->body) : 0};
-	char *jwt = NULL;
-	bw_result r = bw_role_token(c->store, row->instance_id, &cl, &jwt);
-	if (r != BW_OK)
-		return r;
-	k->auth_line_len = strlen(jwt) + 8;
-	k->auth_line = malloc(k->auth_line_len);
-	if (k->auth_line)
-		snprintf(k->auth_line, k->auth_line_len, "Bearer %s", jwt);
-	sodium_memzero(jwt, strlen(jwt));
-	free(jwt);
-	return k->auth_line ? BW_OK : BW_NOMEM;
-}
-
-/* The credential of the integration's auth into k; replies and returns -1
- * when it cannot be had. */
-static int credentials(struct bw_ctx *c, const struct bw_integration_row *row,
-                       const struct bw_integ_config *cfg, struct call *k)
-{
-	char msg[MSG_MAX];
-	bw_result r = BW_OK;
-	if (cfg->auth == BW_INTEG_AUTH_SECRET_HEADER || cfg->auth == BW_INTEG_AUTH_MTLS) {
-		r = bw_secret_read(c->store, row->instance_id, cfg->secret, &k->secret);
-		if (r == BW_NOTFOUND)
-			snprintf(msg, sizeof(msg),
-			         "the secret \"%s\" named by %s is not in the secrets vault",
-			         cfg->secret,
-			         cfg->auth == BW_INTEG_AUTH_MTLS ? "auth.client_key_secret"
-			                                         : "auth.secret");
-	} else if (cfg->auth == BW_INTEG_AUTH_ROLE) {
-		r = role_line(c, row, k);
-		if (r == BW_NOTFOUND)
-			snprintf(msg, sizeof(msg), "no role token can be issued for this instance");
-	}
-	if (r == BW_NOTFOUND) {
-		bw_reply_error(c, 409, "Conflict", msg, NULL);
-		return -1;
-	}
-	if (r != BW_OK) {
-		bw_reply_result(c, r == BW_INVALID ? BW_ERR : r, NULL, NULL);
-		return -1;
-	}
-	if (cfg->auth == BW_INTEG_AUTH_SECRET_HEADER) {
-		bool ok = true;
-		for (const char *p = k->secret; *p; p++)
-			if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
-				ok = false;
-		if (!ok) {
-			bw_reply_error(
-			    c, 409, "Conflict",
-			    "the secret named by auth.secret cannot be sent as a header value",
-			    NULL);
-			return -1;
-		}
-		k->headers[k->nheaders++] = (struct bw_egress_header){cfg->header, k->secret};
-	} else if (cfg->auth == BW_INTEG_AUTH_ROLE) {
-		k->headers[k->nheaders++] =
-		    (struct bw_egress_header){"Authorization", k->auth_line};
-	}
-	return 0;
-}
-
 static void reply_answer(struct bw_ctx *c, const struct bw_egress_resp *r)
 {
 	char msg[MSG_MAX];
@@ -418,89 +327,53 @@ static void reply_answer(struct bw_ctx *c, const struct bw_egress_resp *r)
 
 static const char *const test_fields[] = {"method", "path", "body", NULL};
 
-/* The call's request from the body; replies and returns -1 when wrong. */
-static int test_request(struct bw_ctx *c, const struct bw_integration_row *row,
-                        const struct bw_integ_config *cfg, const char **method, struct call *k)
+/* The call of the request's body on an opened integration; replies and
+ * returns -1 when it cannot be made. */
+static int test_build(struct bw_ctx *c, struct bw_integ_call *k)
 {
-	char msg[MSG_MAX];
-	const char *path, *why;
-	if (bw_api_only(c, test_fields) || bw_api_str(c, "method", 1, 8, true, method) ||
+	char why[MSG_MAX];
+	const char *method, *path;
+	char *text = NULL;
+	if (bw_api_only(c, test_fields) || bw_api_str(c, "method", 1, 8, true, &method) ||
 	    bw_api_str(c, "path", 1, BW_INTEG_PATH_MAX, true, &path))
 		return -1;
-	unsigned bit = bw_integ_method_bit(*method);
 	json_t *body = json_object_get(c->in, "body");
-	if (body && json_is_null(body))
-		body = NULL;
-	if (!bit || !(cfg->methods & bit)) {
-		snprintf(msg, sizeof(msg), "%s",
-		         bit ? "is not one of allowed_methods"
-		             : "must be GET, POST, PUT, PATCH or DELETE");
-		bw_reply_error(c, 400, "InvalidParameter", msg, "method");
+	if (body && !json_is_null(body) && !(text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY))) {
+		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 		return -1;
 	}
-	if (body && bit == BW_INTEG_GET) {
-		bw_reply_error(c, 400, "InvalidParameter", "a GET sends no body", "body");
-		return -1;
-	}
-	if ((why = bw_integ_path_check(cfg, path)) ||
-	    (!bw_integ_url_join(row->base_url, path, k->url, sizeof(k->url)) &&
-	     (why = "makes the URL too long"))) {
-		snprintf(msg, sizeof(msg), "path %s", why);
-		bw_reply_error(c, 400, "InvalidParameter", msg, "path");
-		return -1;
-	}
-	if (body) {
-		k->body = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (!k->body) {
-			bw_reply_result(c, BW_NOMEM, NULL, NULL);
-			return -1;
-		}
-		k->headers[k->nheaders++] =
-		    (struct bw_egress_header){"Content-Type", "application/json"};
-	}
-	return 0;
+	struct bw_integ_call_spec spec = {.method = method,
+	                                  .path = path,
+	                                  .body = text,
+	                                  .body_len = text ? strlen(text) : 0};
+	bw_result r = bw_integ_call_build(c->store, k, &spec, why, sizeof(why));
+	free(text);
+	if (r == BW_INVALID && k->field)
+		bw_reply_error(c, 400, "InvalidParameter", why, k->field);
+	else if (r == BW_CONFLICT)
+		bw_reply_error(c, 409, "Conflict", why, NULL);
+	else if (r != BW_OK)
+		bw_reply_result(c, r == BW_INVALID ? BW_ERR : r, NULL, NULL);
+	return r == BW_OK ? 0 : -1;
 }
 
 void bw_api_integrations_test(struct bw_ctx *c)
 {
-	struct bw_integration_row row;
-	struct bw_integ_config cfg;
-	struct call *k = calloc(1, sizeof(*k));
+	struct bw_integ_call *k = calloc(1, sizeof(*k));
 	struct bw_egress_answer ans;
-	const char *method;
 	memset(&ans, 0, sizeof(ans));
 	if (!k) {
 		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 		return;
 	}
-	if (load(c, &row, &cfg) != 0) {
-		free(k);
-		return;
-	}
-	if (test_request(c, &row, &cfg, &method, k) || credentials(c, &row, &cfg, k))
+	bw_result r = bw_integ_call_open(c->store, c->who.instance_id, c->req->params[1], k);
+	if (r != BW_OK) {
+		bw_reply_result(c, r, "no such integration", NULL);
 		goto out;
-	struct bw_egress_req req = {
-	    .method = method,
-	    .url = k->url,
-	    .headers = k->headers,
-	    .nheaders = k->nheaders,
-	    .body = k->body,
-	    .body_len = k->body ? strlen(k->body) : 0,
-	    .timeout_ms = cfg.timeout_ms,
-	    .max_response_bytes = cfg.max_response_bytes,
-	    .ranges = cfg.ranges,
-	    .nranges = cfg.nranges,
-	    .ca_pem = cfg.ca_certificate,
-	};
-	if (cfg.auth == BW_INTEG_AUTH_MTLS) {
-		req.client_cert_pem = cfg.client_certificate;
-		req.client_key_pem = k->secret;
 	}
-	/* An attempt is a use, whatever comes of it. */
-	bw_result r = bw_store_integration_touch(c->store, row.instance_id, row.id, now_ms());
-	if (r != BW_OK)
-		bw_log(BW_LOG_WARN, "integration call not recorded", "integration", row.id);
-	r = bw_egress_call(&req, &ans);
+	if (test_build(c, k) != 0)
+		goto out;
+	r = bw_egress_call(&k->req, &ans);
 	if (r == BW_AGAIN)
 		bw_reply_error(c, 503, "Unavailable", "the server is stopping; retry shortly",
 		               NULL);
@@ -510,8 +383,6 @@ void bw_api_integrations_test(struct bw_ctx *c)
 		reply_answer(c, &ans.resp);
 out:
 	bw_egress_answer_clear(&ans);
-	call_clear(k);
+	bw_integ_call_clear(k);
 	free(k);
-	bw_integration_row_clear(&row);
-	bw_integ_config_clear(&cfg);
 }
