@@ -97,6 +97,16 @@ void bw_api_integrations_update(struct bw_ctx *c);
 void bw_api_integrations_delete(struct bw_ctx *c);
 void bw_api_integrations_test(struct bw_ctx *c);
 /* end integrations */
+/* event subscriptions (C18) */
+void bw_api_event_subs_create(struct bw_ctx *c);
+void bw_api_event_subs_list(struct bw_ctx *c);
+void bw_api_event_subs_get(struct bw_ctx *c);
+void bw_api_event_subs_update(struct bw_ctx *c);
+void bw_api_event_subs_delete(struct bw_ctx *c);
+void bw_api_event_subs_dead_list(struct bw_ctx *c);
+void bw_api_event_subs_dead_retry(struct bw_ctx *c);
+void bw_api_event_subs_dead_delete(struct bw_ctx *c);
+/* end event subscriptions */
 
 /* fraud */
 void bw_api_deny_create(struct bw_ctx *c);

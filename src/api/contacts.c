@@ -129,6 +129,7 @@ json_t *bw_api_contact_json(const struct bw_contact *c, const struct bw_api_view
 	json_object_set_new(o, "disconnect_reason", str_or_null(c->disconnect_reason));
 	json_object_set_new(o, "disconnect_timestamp", time_or_null(c->disconnected_at));
 	json_object_set_new(o, "after_contact_work_end_timestamp", time_or_null(c->acw_ended_at));
+	json_object_set_new(o, "last_update_timestamp", time_or_null(c->updated_at));
 	if (!cust && c->customer && c->customer_len) /* keys (C14): sealed, did not open */
 		json_object_set_new(o, "customer_data_error", json_string("Undecryptable"));
 	json_decref(cust);

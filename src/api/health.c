@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "events/events.h"
 #include "cc/engine.h"
 #include "fraud/fraud.h"
 #include "core/metrics.h"
@@ -22,6 +23,21 @@ void bw_api_readyz(struct bw_ctx *c)
 	bw_reply_json(c, 200, json_pack("{s:s}", "status", "ready"));
 }
 
+/* part (malloc'd, NULL when it could not be made) after *text; freed. */
+static void append(char **text, size_t *len, char *part)
+{
+	if (!part)
+		return;
+	size_t n = strlen(part);
+	char *both = realloc(*text, *len + n + 1);
+	if (both) {
+		memcpy(both + *len, part, n + 1);
+		*text = both;
+		*len += n;
+	}
+	free(part);
+}
+
 void bw_api_metrics(struct bw_ctx *c)
 {
 	size_t len = 0;
@@ -32,26 +48,9 @@ void bw_api_metrics(struct bw_ctx *c)
 		return;
 	}
 	/* Inline route: on the loop, where the engine's figures live. */
-	char *cc = bw_cc_metrics_text(), *fr = bw_guard_metrics_text();
-	if (cc && fr) {
-		size_t a = strlen(cc), b = strlen(fr);
-		char *both = realloc(cc, a + b + 1);
-		if (both) {
-			memcpy(both + a, fr, b + 1);
-			cc = both;
-		}
-	}
-	free(fr);
-	if (cc) {
-		size_t n = strlen(cc);
-		char *both = realloc(text, len + n + 1);
-		if (both) {
-			memcpy(both + len, cc, n + 1);
-			text = both;
-			len += n;
-		}
-		free(cc);
-	}
+	append(&text, &len, bw_cc_metrics_text());
+	append(&text, &len, bw_guard_metrics_text());
+	append(&text, &len, bw_events_metrics_text());
 	c->resp->status = 200;
 	c->resp->body = text;
 	c->resp->body_len = len;

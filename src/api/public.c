@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "events/events.h"
 #include "core/ids.h"
+#include "core/log.h"
 #include "fraud/fraud.h"
 #include "sec/cors.h"
 #include "sec/isettings.h"
@@ -101,7 +103,33 @@ static void store_refusal(struct bw_ctx *c, const struct bw_fraud_verdict *v,
 	snprintf(rec->state, sizeof(rec->state), "ENDED");
 	snprintf(rec->disconnect_reason, sizeof(rec->disconnect_reason), "CONTACT_FILTER");
 	rec->disconnected_at = rec->updated_at = rec->initiated_at;
-	bw_ignore(bw_store_contact_put(c->store, rec, NULL));
+	/* Its events (C18) are queued with it: prepared first (sealing may
+	 * write a data key), written in the same transaction. */
+	char key[112];
+	snprintf(key, sizeof(key), "%s/%lld", rec->id, rec->updated_at);
+	struct bw_events_batch evs = {0};
+	struct bw_event_src e = {.type = "contact.blocked",
+	                         .instance_id = rec->instance_id,
+	                         .contact = rec,
+	                         .dedup_key = key,
+	                         .time_ms = rec->updated_at,
+	                         .channel = rec->channel};
+	bw_result r = bw_events_prepare(c->store, &e, &evs);
+	e.type = "contact.ended";
+	if (r == BW_OK)
+		r = bw_events_prepare(c->store, &e, &evs);
+	if (r != BW_OK)
+		bw_log(BW_LOG_ERROR, "a blocked contact's events could not be queued", "contact",
+		       rec->id);
+	bool batch = bw_store_batch_begin(c->store) == BW_OK;
+	r = bw_store_contact_put(c->store, rec, NULL);
+	if (r == BW_OK)
+		r = bw_events_write(c->store, &evs);
+	if (batch)
+		r = bw_store_batch_end(c->store, r);
+	if (r == BW_OK && evs.n)
+		bw_events_notify();
+	bw_events_batch_clear(&evs);
 }
 
 int bw_api_contact_filter(struct bw_ctx *c, const char *iid, const struct bw_fraud_id *ids,

@@ -163,6 +163,27 @@ const struct bw_route bw_routes[] = {
 #undef IG
 	/* end integrations */
 
+	/* event subscriptions (C18) */
+#define ES I "/event-subscriptions"
+	R("POST", ES, USER, "Integrations.Edit", bw_api_event_subs_create, BODY,
+	  "event_subscriptions.create"),
+	R("GET", ES, USER, "Integrations.View", bw_api_event_subs_list, 0,
+	  "event_subscriptions.list"),
+	R("GET", ES "/{esid}", USER, "Integrations.View", bw_api_event_subs_get, 0,
+	  "event_subscriptions.get"),
+	R("PATCH", ES "/{esid}", USER, "Integrations.Edit", bw_api_event_subs_update, BODY,
+	  "event_subscriptions.update"),
+	R("DELETE", ES "/{esid}", USER, "Integrations.Edit", bw_api_event_subs_delete, 0,
+	  "event_subscriptions.delete"),
+	R("GET", ES "/{esid}/dead-letters", USER, "Integrations.View", bw_api_event_subs_dead_list,
+	  0, "event_subscriptions.list_dead_letters"),
+	R("POST", ES "/{esid}/dead-letters/retry", USER, "Integrations.Edit",
+	  bw_api_event_subs_dead_retry, 0, "event_subscriptions.retry_dead_letters"),
+	R("DELETE", ES "/{esid}/dead-letters", USER, "Integrations.Edit",
+	  bw_api_event_subs_dead_delete, 0, "event_subscriptions.delete_dead_letters"),
+#undef ES
+	/* end event subscriptions */
+
 	/* fraud */
 #define DL I "/deny-list"
 	R("POST", DL, USER, "Fraud.Edit", bw_api_deny_create, BODY, "deny_list.create"),

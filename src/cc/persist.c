@@ -14,6 +14,7 @@
 #include "cc/engine_int.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "events/events.h"
 #include "sec/seal.h"
 
 enum job_kind { JOB_CONTACT, JOB_MESSAGE, JOB_STATUS };
@@ -196,6 +197,66 @@ static void job_run(struct bw_store *s, struct pjob *j, struct relay **out)
 
 #define BATCH_MAX 512
 
+/* The state j's contact had before j: an earlier job of the batch, else
+ * the store ("" for a new contact). */
+static void state_before(struct bw_store *s, const struct pjob *list, const struct pjob *j,
+                         char *out, size_t n)
+{
+	const char *seen = NULL;
+	for (const struct pjob *p = list; p != j; p = p->next)
+		if (p->kind == JOB_CONTACT && !strcmp(p->rec.id, j->rec.id))
+			seen = p->rec.state;
+	out[0] = '\0';
+	if (seen) {
+		snprintf(out, n, "%s", seen);
+		return;
+	}
+	struct bw_contact old;
+	memset(&old, 0, sizeof(old));
+	if (bw_store_contact_get(s, j->rec.instance_id, j->rec.id, &old) == BW_OK)
+		snprintf(out, n, "%s", old.state);
+	bw_contact_clear(&old);
+}
+
+static void prepare_one(struct bw_store *s, const struct pjob *j, const char *type,
+                        struct bw_events_batch *b)
+{
+	char key[112];
+	snprintf(key, sizeof(key), "%s/%lld", j->rec.id, j->rec.updated_at);
+	struct bw_event_src e = {.type = type,
+	                         .instance_id = j->rec.instance_id,
+	                         .contact = &j->rec,
+	                         .dedup_key = key,
+	                         .time_ms = j->rec.updated_at,
+	                         .queue_id = j->rec.queue_id,
+	                         .channel = j->rec.channel,
+	                         .agent_id = j->rec.agent_id};
+	if (bw_events_prepare(s, &e, b) != BW_OK)
+		bw_log(BW_LOG_ERROR, "a contact event could not be queued", "contact", j->rec.id,
+		       "type", type);
+}
+
+/* The events (C18) the batch's contact writes make: a contact that
+ * reached QUEUED or ENDED (a blocked one also contact.blocked). Outside
+ * the transaction: sealing may write a data key. */
+static void prepare_events(struct bw_store *s, const struct pjob *list, struct bw_events_batch *b)
+{
+	char before[24];
+	for (const struct pjob *j = list; j && s; j = j->next) {
+		if (j->kind != JOB_CONTACT || j->sealed != BW_OK)
+			continue;
+		bool ended = !strcmp(j->rec.state, "ENDED"), queued = !strcmp(j->rec.state, "QUEUED");
+		if (!ended && !queued)
+			continue;
+		state_before(s, list, j, before, sizeof(before));
+		if (!strcmp(before, j->rec.state))
+			continue;
+		prepare_one(s, j, ended ? "contact.ended" : "contact.queued", b);
+		if (ended && !strcmp(j->rec.disconnect_reason, "CONTACT_FILTER"))
+			prepare_one(s, j, "contact.blocked", b);
+	}
+}
+
 /* On the writer thread: everything handed over so far, in one transaction. */
 static void drain(struct bw_job *bj, void *ctx)
 {
@@ -219,6 +280,8 @@ static void drain(struct bw_job *bj, void *ctx)
 		struct relay *rhead_b = NULL, **rtail_b = &rhead_b;
 		for (struct pjob *j = list; j; j = j->next)
 			bw_ignore(seal_job(j));
+		struct bw_events_batch evs = {0};
+		prepare_events(s, list, &evs);
 		bool batch = s && bw_store_batch_begin(s) == BW_OK;
 		unsigned long long ticket = 0;
 		for (struct pjob *j = list, *next; j; j = next) {
@@ -232,8 +295,14 @@ static void drain(struct bw_job *bj, void *ctx)
 			ticket = j->ticket;
 			free(j);
 		}
-		if (batch && bw_store_batch_end(s, BW_OK) != BW_OK)
+		if (s && evs.n && bw_events_write(s, &evs) != BW_OK)
+			bw_log(BW_LOG_ERROR, "contact events could not be queued");
+		bool committed = !batch || bw_store_batch_end(s, BW_OK) == BW_OK;
+		if (!committed)
 			bw_log(BW_LOG_ERROR, "the engine's writer could not commit a batch");
+		if (evs.n && committed)
+			bw_events_notify();
+		bw_events_batch_clear(&evs);
 		pthread_mutex_lock(&mu);
 		stored = ticket;
 		pthread_cond_broadcast(&cv);

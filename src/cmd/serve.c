@@ -15,6 +15,7 @@
 
 #include "cmd/cmd.h"
 #include "core/config.h"
+#include "events/events.h"
 #include "core/log.h"
 #include "cc/engine.h"
 #include "integ/role.h"
@@ -193,6 +194,18 @@ int bw_cmd_serve(int argc, char **argv, char **envp)
 		goto stop;
 	}
 	engine = true;
+	/* event subscriptions (C18, C19): after the egress (webhooks) and the
+	 * engine (producers); stopped after the listeners have answered every
+	 * egress call, so that a webhook in flight returns */
+	struct bw_events_settings es = {bw_config_str(&cfg, "nats_url"),
+	                                bw_config_str(&cfg, "warehouse_url"),
+	                                bw_config_int(&cfg, "event_retry_base_ms"),
+	                                bw_config_int(&cfg, "event_retry_max_ms"),
+	                                (int)bw_config_int(&cfg, "event_max_attempts")};
+	if (bw_events_start(db, durability, &es) != BW_OK) {
+		fprintf(stderr, "bulwark: cannot start the event dispatcher\n");
+		goto stop;
+	}
 	if (fd_listen(sigfd, FD_READ, signal_readable, NULL) != 0)
 		goto stop;
 	printf("{\"listening\": \"%s\", \"admin\": \"%s\"}\n", listen_at, admin_at);
@@ -207,6 +220,7 @@ stop:
 		close(sigfd);
 	}
 	bw_server_free();
+	bw_events_stop();
 	if (engine)
 		bw_cc_stop();
 	libre_close();

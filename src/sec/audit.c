@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ids.h"
 #include "core/log.h"
+#include "events/events.h"
 
 #define BATCH_MAX 512
 
@@ -110,6 +112,42 @@ static struct chain_state *chain_get(const char *chain)
 	return c;
 }
 
+/* The batch and the events (C18) its instance events make, in one
+ * transaction; the events are prepared first (sealing may write a data
+ * key through the keyring's own connection). */
+static bw_result append_with_events(struct bw_audit_event *evs, size_t n,
+                                    const struct bw_audit_head *heads, size_t nheads)
+{
+	struct bw_events_batch b = {0};
+	for (size_t i = 0; i < n; i++) {
+		const struct bw_audit_event *e = &evs[i];
+		long long at = 0;
+		if (!e->instance_id[0])
+			continue;
+		json_t *data = bw_audit_event_json(e);
+		bw_ignore(bw_time_parse_rfc3339_ms(e->time, &at));
+		struct bw_event_src src = {.type = "audit",
+		                           .instance_id = e->instance_id,
+		                           .data = data,
+		                           .dedup_key = e->id,
+		                           .time_ms = at};
+		if (!data || bw_events_prepare(W.store, &src, &b) != BW_OK)
+			bw_log(BW_LOG_ERROR, "an audit event could not be queued for its subscriptions",
+			       "event", e->id);
+		json_decref(data);
+	}
+	bool batch = b.n && bw_store_batch_begin(W.store) == BW_OK;
+	bw_result r = bw_store_audit_append(W.store, evs, n, heads, nheads);
+	if (r == BW_OK && b.n)
+		r = bw_events_write(W.store, &b);
+	if (batch)
+		r = bw_store_batch_end(W.store, r);
+	if (r == BW_OK && b.n)
+		bw_events_notify();
+	bw_events_batch_clear(&b);
+	return r;
+}
+
 /* One transaction for a whole batch: the group commit. */
 static bw_result write_batch(struct pending **batch, size_t n)
 {
@@ -146,7 +184,7 @@ static bw_result write_batch(struct pending **batch, size_t n)
 		head_mac(W.mac_key, c->chain, c->seq, c->hash, heads[h].mac);
 	}
 	if (r == BW_OK)
-		r = bw_store_audit_append(W.store, evs, n, heads, nheads);
+		r = append_with_events(evs, n, heads, nheads);
 out:
 	if (r != BW_OK) {
 		/* Forget cached heads: they advanced in memory only. */

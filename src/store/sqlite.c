@@ -459,6 +459,21 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.integration_delete = bw_sq__integration_delete,
 	.integration_touch = bw_sq__integration_touch,
 	/* end integrations */
+	/* event subscriptions */
+	.event_sub_insert = bw_sq__event_sub_insert,
+	.event_sub_get = bw_sq__event_sub_get,
+	.event_sub_list = bw_sq__event_sub_list,
+	.event_sub_update = bw_sq__event_sub_update,
+	.event_sub_delete = bw_sq__event_sub_delete,
+	.outbox_insert = bw_sq__outbox_insert,
+	.outbox_due = bw_sq__outbox_due,
+	.outbox_next_at = bw_sq__outbox_next_at,
+	.outbox_settle = bw_sq__outbox_settle,
+	.outbox_counts = bw_sq__outbox_counts,
+	.outbox_dead_list = bw_sq__outbox_dead_list,
+	.outbox_dead_requeue = bw_sq__outbox_dead_requeue,
+	.outbox_dead_delete = bw_sq__outbox_dead_delete,
+	/* end event subscriptions */
 	/* fraud */
 	.deny_insert = bw_sq__deny_insert,
 	.deny_insert_many = bw_sq__deny_insert_many,

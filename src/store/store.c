@@ -791,6 +791,112 @@ void bw_integration_row_clear(struct bw_integration_row *r)
 }
 /* end integrations */
 
+/* event subscriptions */
+bw_result bw_store_event_sub_insert(struct bw_store *s, const struct bw_event_sub_row *r)
+{
+	bw_result res = s->ops->event_sub_insert(s, r);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_event_sub_get(struct bw_store *s, const char *iid, const char *id, struct bw_event_sub_row *out)
+{
+	bw_result res = s->ops->event_sub_get(s, iid, id, out);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_event_sub_list(struct bw_store *s, const char *iid, const char *after, bool enabled_only, struct bw_event_sub_row *out, size_t max, size_t *n)
+{
+	bw_result res = s->ops->event_sub_list(s, iid, after, enabled_only, out, max, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_event_sub_update(struct bw_store *s, const struct bw_event_sub_row *r)
+{
+	bw_result res = s->ops->event_sub_update(s, r);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_event_sub_delete(struct bw_store *s, const char *iid, const char *id)
+{
+	bw_result res = s->ops->event_sub_delete(s, iid, id);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_insert(struct bw_store *s, const struct bw_outbox_row *rows, size_t n)
+{
+	bw_result res = s->ops->outbox_insert(s, rows, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_due(struct bw_store *s, long long now, struct bw_outbox_row *out, size_t max, size_t *n)
+{
+	bw_result res = s->ops->outbox_due(s, now, out, max, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_next_at(struct bw_store *s, long long *next_at)
+{
+	bw_result res = s->ops->outbox_next_at(s, next_at);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_settle(struct bw_store *s, const struct bw_outbox_result *out, size_t n, long long now)
+{
+	bw_result res = s->ops->outbox_settle(s, out, n, now);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_counts(struct bw_store *s, const char *iid, const char *sid, long long *pending, long long *dead)
+{
+	bw_result res = s->ops->outbox_counts(s, iid, sid, pending, dead);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_dead_list(struct bw_store *s, const char *iid, const char *sid, long long after, struct bw_outbox_row *out, size_t max, size_t *n)
+{
+	bw_result res = s->ops->outbox_dead_list(s, iid, sid, after, out, max, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_dead_requeue(struct bw_store *s, const char *iid, const char *sid, long long now, long long *n)
+{
+	bw_result res = s->ops->outbox_dead_requeue(s, iid, sid, now, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_dead_delete(struct bw_store *s, const char *iid, const char *sid, long long *n)
+{
+	bw_result res = s->ops->outbox_dead_delete(s, iid, sid, n);
+	s->ops->release(s);
+	return res;
+}
+
+void bw_event_sub_row_clear(struct bw_event_sub_row *r)
+{
+	free(r->config);
+	r->config = NULL;
+}
+
+void bw_outbox_row_clear(struct bw_outbox_row *r)
+{
+	free(r->payload);
+	r->payload = NULL;
+	r->payload_len = 0;
+}
+/* end event subscriptions */
+
 /* fraud */
 bw_result bw_store_deny_insert(struct bw_store *s, const struct bw_deny_row *d)
 {

@@ -461,6 +461,99 @@ BW_MUST_USE bw_result bw_store_integration_touch(struct bw_store *s, const char 
                                                  const char *id, long long at);
 /* ---- end integrations ---- */
 
+/* ---- event subscriptions and their outbox (0011) ---- */
+
+/* A subscription (C18): name, whether it queues, and its settings as one
+ * JSON text (src/events/subs.h reads it); the rest is what its deliveries
+ * did. Times are Unix ms, 0: never. */
+struct bw_event_sub_row {
+	char id[48];
+	char instance_id[48];
+	char name[136];
+	char *config; /* malloc'd JSON text (bw_event_sub_row_clear) */
+	bool enabled;
+	long long created_at, updated_at;
+	long long delivered, last_delivered_at, last_error_at;
+	char last_error[160];
+};
+void bw_event_sub_row_clear(struct bw_event_sub_row *r);
+
+/* BW_CONFLICT when the instance has a subscription of that name. */
+BW_MUST_USE bw_result bw_store_event_sub_insert(struct bw_store *s,
+                                                const struct bw_event_sub_row *r);
+BW_MUST_USE bw_result bw_store_event_sub_get(struct bw_store *s, const char *iid,
+                                             const char *id, struct bw_event_sub_row *out);
+/* By id after `after`; enabled_only keeps the ones that queue events. */
+BW_MUST_USE bw_result bw_store_event_sub_list(struct bw_store *s, const char *iid,
+                                              const char *after, bool enabled_only,
+                                              struct bw_event_sub_row *out, size_t max,
+                                              size_t *n);
+/* Writes name, config, enabled and updated_at; BW_CONFLICT on a name. */
+BW_MUST_USE bw_result bw_store_event_sub_update(struct bw_store *s,
+                                                const struct bw_event_sub_row *r);
+/* Drops what it had not delivered too. */
+BW_MUST_USE bw_result bw_store_event_sub_delete(struct bw_store *s, const char *iid,
+                                                const char *id);
+
+/* One queued event for one subscription. payload is the sealed envelope. */
+struct bw_outbox_row {
+	long long seq; /* assigned by the store */
+	char id[48];   /* et_... */
+	char instance_id[48];
+	char subscription_id[48];
+	char type[24];
+	char dedup_key[112];
+	uint8_t *payload; /* malloc'd (bw_outbox_row_clear) */
+	size_t payload_len;
+	int attempts;
+	bool dead;
+	long long next_at, created_at, last_attempt_at;
+	char last_error[160];
+};
+void bw_outbox_row_clear(struct bw_outbox_row *r);
+
+BW_MUST_USE bw_result bw_store_outbox_insert(struct bw_store *s, const struct bw_outbox_row *rows,
+                                             size_t n);
+/* Up to max live rows due at `now`, oldest first. */
+BW_MUST_USE bw_result bw_store_outbox_due(struct bw_store *s, long long now,
+                                          struct bw_outbox_row *out, size_t max, size_t *n);
+/* The earliest next_at of a live row; 0 when none waits. */
+BW_MUST_USE bw_result bw_store_outbox_next_at(struct bw_store *s, long long *next_at);
+
+/* What one try did: delivered (the row goes, the subscription counts it),
+ * or failed (attempts, next_at, dead and last_error as given; the
+ * subscription's last error too). */
+struct bw_outbox_result {
+	long long seq;
+	const char *subscription_id;
+	bool ok;
+	int attempts;
+	bool dead;
+	long long next_at;
+	const char *error;
+};
+/* All in one transaction, at `now`. */
+BW_MUST_USE bw_result bw_store_outbox_settle(struct bw_store *s,
+                                             const struct bw_outbox_result *res, size_t n,
+                                             long long now);
+/* Rows waiting (live) and dead for one subscription (NULL, NULL: all). */
+BW_MUST_USE bw_result bw_store_outbox_counts(struct bw_store *s, const char *iid,
+                                             const char *sid, long long *pending,
+                                             long long *dead);
+/* Dead letters after seq `after`, oldest first; payload left NULL. */
+BW_MUST_USE bw_result bw_store_outbox_dead_list(struct bw_store *s, const char *iid,
+                                                const char *sid, long long after,
+                                                struct bw_outbox_row *out, size_t max,
+                                                size_t *n);
+/* Every dead letter of the subscription queued again (attempts 0, due at
+ * now), or deleted; *n how many. */
+BW_MUST_USE bw_result bw_store_outbox_dead_requeue(struct bw_store *s, const char *iid,
+                                                   const char *sid, long long now,
+                                                   long long *n);
+BW_MUST_USE bw_result bw_store_outbox_dead_delete(struct bw_store *s, const char *iid,
+                                                  const char *sid, long long *n);
+/* ---- end event subscriptions ---- */
+
 /* ---- fraud (0006) ---- */
 
 struct bw_deny_row {

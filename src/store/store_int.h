@@ -163,6 +163,31 @@ struct bw_store_ops {
 	bw_result (*integration_touch)(struct bw_store *s, const char *iid, const char *id,
 	                               long long at);
 	/* end integrations */
+	/* event subscriptions */
+	bw_result (*event_sub_insert)(struct bw_store *s, const struct bw_event_sub_row *r);
+	bw_result (*event_sub_get)(struct bw_store *s, const char *iid, const char *id,
+	                           struct bw_event_sub_row *out);
+	bw_result (*event_sub_list)(struct bw_store *s, const char *iid, const char *after,
+	                            bool enabled_only, struct bw_event_sub_row *out, size_t max,
+	                            size_t *n);
+	bw_result (*event_sub_update)(struct bw_store *s, const struct bw_event_sub_row *r);
+	bw_result (*event_sub_delete)(struct bw_store *s, const char *iid, const char *id);
+	bw_result (*outbox_insert)(struct bw_store *s, const struct bw_outbox_row *rows, size_t n);
+	bw_result (*outbox_due)(struct bw_store *s, long long now, struct bw_outbox_row *out,
+	                        size_t max, size_t *n);
+	bw_result (*outbox_next_at)(struct bw_store *s, long long *next_at);
+	bw_result (*outbox_settle)(struct bw_store *s, const struct bw_outbox_result *res, size_t n,
+	                           long long now);
+	bw_result (*outbox_counts)(struct bw_store *s, const char *iid, const char *sid,
+	                           long long *pending, long long *dead);
+	bw_result (*outbox_dead_list)(struct bw_store *s, const char *iid, const char *sid,
+	                              long long after, struct bw_outbox_row *out, size_t max,
+	                              size_t *n);
+	bw_result (*outbox_dead_requeue)(struct bw_store *s, const char *iid, const char *sid,
+	                                 long long now, long long *n);
+	bw_result (*outbox_dead_delete)(struct bw_store *s, const char *iid, const char *sid,
+	                                long long *n);
+	/* end event subscriptions */
 	/* fraud */
 	bw_result (*deny_insert)(struct bw_store *s, const struct bw_deny_row *d);
 	bw_result (*deny_insert_many)(struct bw_store *s, const struct bw_deny_row *d, size_t n);
