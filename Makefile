@@ -32,10 +32,15 @@ run: build
 checksrc:
 	@bash scripts/checksrc
 
+# unit and api run with a NATS server and a PostgreSQL cluster of their own
+# (scripts/test-servers.sh: 127.0.0.1, free ports, BULWARK_TEST_* variables,
+# both stopped and removed when the tests end, failed or not).
+SERVERS = bash $(CURDIR)/scripts/test-servers.sh run --
+
 unit: build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
-	meson test -C $(BUILD) --print-errorlogs
-	meson test -C $(ASAN_BUILD) --print-errorlogs
+	$(SERVERS) sh -c 'meson test -C $(BUILD) --print-errorlogs && \
+	  meson test -C $(ASAN_BUILD) --print-errorlogs'
 
 tests/node_modules: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
@@ -43,8 +48,9 @@ tests/node_modules: tests/package.json tests/package-lock.json
 
 api: build $(ASAN_BUILD)/build.ninja tests/node_modules
 	ninja -C $(ASAN_BUILD)
-	cd tests && BULWARK_BIN=$(CURDIR)/$(BUILD)/bulwark node --test --test-concurrency=1 api/
-	cd tests && BULWARK_BIN=$(CURDIR)/$(ASAN_BUILD)/bulwark \
+	cd tests && $(SERVERS) env BULWARK_BIN=$(CURDIR)/$(BUILD)/bulwark \
+	  node --test --test-concurrency=1 api/
+	cd tests && $(SERVERS) env BULWARK_BIN=$(CURDIR)/$(ASAN_BUILD)/bulwark \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  node --test --test-concurrency=1 api/
 

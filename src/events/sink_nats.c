@@ -237,8 +237,9 @@ static void on_ack(jsCtx *j, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void 
 
 static void on_disconnected(natsConnection *c, void *closure)
 {
-	(void)c;
 	(void)closure;
+	if (natsConnection_IsClosed(c))
+		return; /* our own stop */
 	bw_log(BW_LOG_WARN, "nats sink: disconnected; reconnecting");
 }
 
@@ -481,9 +482,9 @@ static size_t ensure_all(struct bw_event_out *ev, size_t *idx, size_t n)
 
 bw_result bw_sink_nats_start(const char *nats_url)
 {
+	bw_sink_nats_stop();
 	if (!nats_url || !*nats_url)
 		return BW_INVALID;
-	bw_sink_nats_stop();
 	url = strdup(nats_url);
 	return url ? BW_OK : BW_NOMEM;
 }

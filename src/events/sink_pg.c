@@ -223,6 +223,14 @@ static bool exec_ok(const char *sql, char *err, size_t errsz, const char *what)
 	return ok;
 }
 
+/* libpq would print the server's notices on standard error, which holds
+ * JSON log lines only. */
+static void no_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static void drop(void)
 {
 	PQfinish(conn);
@@ -251,6 +259,7 @@ static bool connect_db(char *err, size_t errsz)
 		drop();
 		return false;
 	}
+	PQsetNoticeProcessor(conn, no_notice, NULL);
 	if (!exec_ok("SET statement_timeout = 10000", err, errsz, "set-up") ||
 	    !exec_ok(create_sql, err, errsz, "creating bulwark_contact_records"))
 		goto bad;
@@ -357,9 +366,9 @@ static bool load(struct row *rows, size_t n, char *err, size_t errsz)
 
 bw_result bw_sink_pg_start(const char *ci)
 {
+	bw_sink_pg_stop();
 	if (!ci || !*ci)
 		return BW_INVALID;
-	bw_sink_pg_stop();
 	conninfo = strdup(ci);
 	return conninfo ? BW_OK : BW_NOMEM;
 }
