@@ -383,6 +383,32 @@ busy:
 	reply_now(c, req, &resp, t0);
 }
 
+struct post_job {
+	struct bw_job base;
+	void (*fn)(struct bw_store *s, void *arg);
+	void *arg;
+};
+
+static void post_run(struct bw_job *bj, void *thread_ctx)
+{
+	struct post_job *j = (struct post_job *)bj;
+	j->fn(thread_ctx, j->arg);
+	free(j);
+}
+
+bw_result bw_worker_post(void (*fn)(struct bw_store *s, void *arg), void *arg)
+{
+	struct post_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return BW_NOMEM;
+	*j = (struct post_job){.base.run = post_run, .fn = fn, .arg = arg};
+	if (bw_pool_submit(api_pool, &j->base) != BW_OK) {
+		free(j);
+		return BW_AGAIN;
+	}
+	return BW_OK;
+}
+
 bw_result bw_dispatch__init(const struct bw_server_opts *o)
 {
 	db_path = strdup(o->db_path);

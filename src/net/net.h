@@ -161,6 +161,12 @@ struct bw_loop_kick {
 	void (*fn)(void);
 };
 void bw_loop_kick(const struct bw_loop_kick *k);
+/* Runs fn(store, arg) on an API worker, with its store connection (NULL
+ * when it could not open one), without waiting: the engine's blocking
+ * work. BW_AGAIN when the pool is full, stopping or absent (fn will not
+ * run). A job taken runs even while the server stops: the pool runs what
+ * is queued before its threads are joined, while bw_loop_kick still works. */
+BW_MUST_USE bw_result bw_worker_post(void (*fn)(struct bw_store *s, void *arg), void *arg);
 /* Called on the loop every sweep (100 ms): the engine's timers. */
 void bw_server_set_tick(void (*fn)(void));
 
