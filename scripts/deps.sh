@@ -14,6 +14,9 @@ PACKAGES=(
   libcmocka-dev nodejs prometheus oathtool sqlite3 wrk nginx-light curl
   sslscan # tests/api/tls-scan.test.mjs
   openssl # test certificates: tests/api/integrations-egress.test.mjs
+  # event sinks (C19): the client libraries, and the servers the tests start
+  # themselves (scripts/test-servers.sh)
+  libnats-dev libpq-dev nats-server postgresql
 )
 
 # Debian's nodejs comes without npm (NodeSource's includes it): add it only if
@@ -42,4 +45,23 @@ if command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 $SUDO pkill -x prometheus >/dev/null 2>&1 || true
+# nats-server and postgresql start services of their own too; the tests run
+# their own servers. Only right after installing them, so that no test
+# server is touched: the package's clusters (pg_ctlcluster), and a
+# nats-server the install started.
+if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+  if command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true
+  fi
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters --no-header 2>/dev/null | awk '$4 == "online" {print $1, $2}' |
+      while read -r ver name; do $SUDO pg_ctlcluster "$ver" "$name" stop || true; done
+  fi
+fi
+if [[ " ${missing[*]} " == *" nats-server "* ]]; then
+  if command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now nats-server >/dev/null 2>&1 || true
+  fi
+  $SUDO pkill -x nats-server >/dev/null 2>&1 || true
+fi
 exit 0

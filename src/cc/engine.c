@@ -135,6 +135,7 @@ unsigned long long cc_contact_end(struct cc_contact *c, const char *reason)
 	struct cc_inst *in = c->in;
 	c->ended = true;
 	c->waiting_input = false;
+	c->waiting_call = false; /* its answer, when it comes, is dropped */
 	bool withdrawn = c->offered;
 	if (c->offered)
 		cc_offer_withdraw(c);
@@ -345,6 +346,7 @@ static const struct bw_flow_host host = {
 	.blocked = h_blocked,
 	.encrypt_input = h_encrypt_input,
 	.attr_class = h_attr_class,
+	.invoke = cc_invoke_start,
 };
 
 static void flow_outcome(struct cc_contact *c, enum bw_flow_outcome out)
@@ -363,6 +365,7 @@ static void flow_outcome(struct cc_contact *c, enum bw_flow_outcome out)
 		(void)cc_contact_end(c, c->end_reason ? c->end_reason : "CONTACT_FLOW_DISCONNECT");
 		break;
 	case BW_FLOW_FAILED: (void)cc_contact_end(c, "FLOW_ERROR"); break;
+	case BW_FLOW_PENDING: (void)cc_contact_save(c); break; /* invoke.c has the call */
 	}
 }
 
@@ -383,6 +386,18 @@ void cc_flow_input(struct cc_contact *c, const char *text, size_t n)
 	c->input = strndup(text, n);
 	c->waiting_input = false;
 	if (!bw_flow_input(c->flow->graph, &c->cur, false, &host, c)) {
+		(void)cc_contact_end(c, "FLOW_ERROR");
+		return;
+	}
+	cc_flow_continue(c);
+}
+
+void cc_flow_answer(struct cc_contact *c, const struct bw_flow_answer *ans)
+{
+	if (!c->waiting_call || c->ended)
+		return;
+	c->waiting_call = false;
+	if (!bw_flow_resume(c->flow->graph, &c->cur, ans, &host, c)) {
 		(void)cc_contact_end(c, "FLOW_ERROR");
 		return;
 	}
@@ -533,6 +548,10 @@ static void tick_contact(struct cc_contact *c, double now)
 		input_timeout(c);
 		return;
 	}
+	if (c->waiting_call) {
+		cc_invoke_tick(c, now);
+		return;
+	}
 	if (c->offered && now >= c->offer_deadline) {
 		cc_offer_expired(c);
 		return;
@@ -609,6 +628,7 @@ static void free_agent(struct cc_agent *a)
 void bw_cc_stop(void)
 {
 	bw_server_set_tick(NULL);
+	cc_invoke_stop();
 	cc_persist_stop();
 	for (size_t i = 0; i < cc__insts.cap; i++) {
 		struct cc_inst *in = cc__insts.slots[i].val;

@@ -58,6 +58,9 @@ struct cc_contact {
 	struct bw_flow_cursor cur;
 	bool waiting_input;
 	double input_deadline;
+	bool waiting_call;           /* InvokeIntegration: a call is out (invoke.c) */
+	unsigned long long call_id;  /* which one: a late answer to another is dropped */
+	double call_deadline;
 	bool logging;
 	struct bw_cc_queue_snap *qsnaps;
 	size_t nqsnaps;
@@ -129,10 +132,20 @@ void cc_contact_release(struct cc_contact *c);
 void cc_flow_continue(struct cc_contact *c);
 /* The customer's input for a waiting GetParticipantInput. */
 void cc_flow_input(struct cc_contact *c, const char *text, size_t n);
+/* A pending InvokeIntegration's call ended: the flow goes on. */
+void cc_flow_answer(struct cc_contact *c, const struct bw_flow_answer *ans);
 /* The contact for an agent: attributes masked by class unless view. */
 json_t *cc_contact_json(const struct cc_contact *c, bool view);
 /* The attributes as a reader with or without SensitiveData.View sees them. */
 json_t *cc_contact_attrs(const struct cc_contact *c, bool view);
+
+/* invoke.c: InvokeIntegration's calls (made ready on a worker, sent by
+ * the egress on the loop) */
+int cc_invoke_start(void *ctx, const struct bw_flow_call *call);
+/* The tick: a call past its deadline answers Timeout. */
+void cc_invoke_tick(struct cc_contact *c, double now);
+/* bw_cc_stop: frees what the loop did not get to. */
+void cc_invoke_stop(void);
 
 /* route.c */
 /* The live state of a queue (made on first use: a contact or an agent). */

@@ -45,6 +45,7 @@ static void log_branch(const struct bw_flow_host *h, void *ctx, const struct bw_
 	case BW_BR_WAIT: snprintf(br, sizeof(br), "Wait"); break;
 	case BW_BR_QUEUED: snprintf(br, sizeof(br), "Queued"); break;
 	case BW_BR_END: snprintf(br, sizeof(br), "End"); break;
+	case BW_BR_PENDING: snprintf(br, sizeof(br), "Wait"); break;
 	}
 	h->log(ctx, a->id, a->type->name, br);
 }
@@ -71,6 +72,7 @@ enum bw_flow_outcome bw_flow_run(const struct bw_flow *f, struct bw_flow_cursor 
 		case BW_BR_WAIT: cur->wait_s = b.wait_s; return BW_FLOW_WAIT;
 		case BW_BR_QUEUED: return BW_FLOW_QUEUED;
 		case BW_BR_END: return BW_FLOW_DISCONNECT;
+		case BW_BR_PENDING: return BW_FLOW_PENDING;
 		}
 	}
 	return BW_FLOW_FAILED; /* a branch the document does not have */
@@ -84,5 +86,23 @@ bool bw_flow_input(const struct bw_flow *f, struct bw_flow_cursor *cur, bool tim
 	const struct bw_flow_action *a = &f->actions[cur->pc];
 	h->log(ctx, a->id, a->type->name, timed_out ? "NoMatchingError" : "Next");
 	cur->pc = timed_out ? error_target(a, "NoMatchingError") : a->next;
+	return cur->pc >= 0;
+}
+
+bool bw_flow_resume(const struct bw_flow *f, struct bw_flow_cursor *cur,
+                    const struct bw_flow_answer *ans, const struct bw_flow_host *h, void *ctx)
+{
+	if (cur->pc < 0 || (size_t)cur->pc >= f->nactions || !f->actions[cur->pc].type->resume)
+		return false;
+	const struct bw_flow_exec x = {h, ctx};
+	const struct bw_flow_action *a = &f->actions[cur->pc];
+	struct bw_branch b = a->type->resume(&x, a, ans);
+	log_branch(h, ctx, a, &b);
+	if (b.kind == BW_BR_NEXT)
+		cur->pc = a->next;
+	else if (b.kind == BW_BR_ERROR)
+		cur->pc = error_target(a, b.error);
+	else
+		cur->pc = -1; /* a resume goes on or fails, nothing else */
 	return cur->pc >= 0;
 }

@@ -35,6 +35,33 @@ void bw_flow_free(struct bw_flow *f);
 
 /* ---- running a flow (src/flow/exec.c; the engine, loop thread) ---- */
 
+/* An InvokeIntegration call as the block asks for it: only the attributes
+ * its RequestAttributes names, their values resolved. */
+struct bw_flow_call {
+	const char *integration_id;
+	const char *method; /* "GET" or "POST" */
+	const char *path;   /* GET: with the attributes as its query */
+	const char *body;   /* POST: a JSON object of the attributes; GET: NULL */
+	size_t body_len;
+	long timeout_ms; /* TimeoutSeconds, or 0: the integration's own timeout */
+};
+
+/* How the call ended, for bw_flow_resume. */
+enum bw_flow_answer_kind {
+	BW_FLOW_ANSWER_RESPONSE, /* a response came: status and body */
+	BW_FLOW_ANSWER_TIMEOUT,
+	BW_FLOW_ANSWER_FAILED,    /* refused address, connection, TLS, too big, ... */
+	BW_FLOW_ANSWER_NOT_MADE,  /* no such integration, a method or path it does not
+	                           * allow, its credential missing: nothing was sent */
+};
+
+struct bw_flow_answer {
+	enum bw_flow_answer_kind kind;
+	int status;
+	const void *body; /* valid during the call */
+	size_t body_len;
+};
+
 /* What the engine lends a running flow. ctx is the engine's contact. */
 struct bw_flow_host {
 	/* Sends text to the customer as a SYSTEM message. */
@@ -70,6 +97,11 @@ struct bw_flow_host {
 	 * ("public", "internal", "sensitive", "restricted"; never lowers it);
 	 * 0, or -1. A host without it fails the block (classes are not dropped). */
 	int (*attr_class)(void *ctx, const char *name, const char *cls);
+	/* InvokeIntegration: starts the call (the host copies what it keeps)
+	 * and answers later through bw_flow_resume, never from inside this
+	 * call; 0, or -1 when it cannot start (the block takes
+	 * IntegrationError). A host without it fails the block the same way. */
+	int (*invoke)(void *ctx, const struct bw_flow_call *call);
 };
 
 /* Where a contact is in its flow. */
@@ -84,6 +116,7 @@ enum bw_flow_outcome {
 	BW_FLOW_QUEUED,     /* the contact went to a queue: the flow is over */
 	BW_FLOW_DISCONNECT, /* DisconnectParticipant */
 	BW_FLOW_FAILED,     /* step limit, or a branch the document lacks */
+	BW_FLOW_PENDING,    /* waits for a call it started (bw_flow_resume) */
 };
 
 void bw_flow_begin(const struct bw_flow *f, struct bw_flow_cursor *cur);
@@ -95,6 +128,11 @@ enum bw_flow_outcome bw_flow_run(const struct bw_flow *f, struct bw_flow_cursor 
  * document has no such branch (the contact fails). */
 bool bw_flow_input(const struct bw_flow *f, struct bw_flow_cursor *cur, bool timed_out,
                    const struct bw_flow_host *h, void *ctx);
+/* The call the pending action started has ended: the action takes its
+ * branch (an InvokeIntegration maps a JSON answer into attributes first).
+ * false when the document has no such branch (the contact fails). */
+bool bw_flow_resume(const struct bw_flow *f, struct bw_flow_cursor *cur,
+                    const struct bw_flow_answer *ans, const struct bw_flow_host *h, void *ctx);
 
 /* ---- input validation (src/flow/validate_input.c) ---- */
 

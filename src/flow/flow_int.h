@@ -42,6 +42,7 @@ enum bw_branch_kind {
 	BW_BR_WAIT,   /* waits for the customer for wait_s */
 	BW_BR_QUEUED, /* the contact is in a queue */
 	BW_BR_END,    /* the contact is disconnected */
+	BW_BR_PENDING, /* waits for a call it started (the block's resume) */
 };
 
 struct bw_branch {
@@ -109,6 +110,10 @@ struct bw_block_type {
 	int (*validate)(struct bw_flow_check *ck, const struct bw_flow_action *a, const char *path);
 	/* Runs the action on the loop thread; says which way to go. */
 	struct bw_branch (*run)(const struct bw_flow_exec *x, const struct bw_flow_action *a);
+	/* After run said BW_BR_PENDING: the call ended; which way to go now
+	 * (NULL for blocks that never pend). */
+	struct bw_branch (*resume)(const struct bw_flow_exec *x, const struct bw_flow_action *a,
+	                           const struct bw_flow_answer *ans);
 };
 
 extern const struct bw_block_type bw_block_message_participant;

@@ -38,6 +38,11 @@ struct host {
 	const char *input; /* $.StoredCustomerInput */
 	const char *contact_id;
 	const char *region;
+	/* InvokeIntegration: the calls asked for (copies) and the answer. */
+	int invoke_result; /* 0 started, -1 cannot */
+	size_t ncalls;
+	char *call_integration, *call_method, *call_path, *call_body;
+	long call_timeout_ms;
 };
 
 static char *dup_or_fail(const char *s)
@@ -142,6 +147,26 @@ static void h_set_logging(void *ctx, bool on)
 	h->logging[h->nlogging++] = on;
 }
 
+static void replace(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s ? dup_or_fail(s) : NULL;
+}
+
+static int h_invoke(void *ctx, const struct bw_flow_call *call)
+{
+	struct host *h = ctx;
+	h->ncalls++;
+	replace(&h->call_integration, call->integration_id);
+	replace(&h->call_method, call->method);
+	replace(&h->call_path, call->path);
+	replace(&h->call_body, call->body);
+	if (call->body)
+		assert_int_equal(strlen(call->body), call->body_len);
+	h->call_timeout_ms = call->timeout_ms;
+	return h->invoke_result;
+}
+
 static const struct bw_flow_host host_vt = {
 	.say = h_say,
 	.attr_get = h_attr_get,
@@ -153,6 +178,21 @@ static const struct bw_flow_host host_vt = {
 	.region = h_region,
 	.log = h_log,
 	.set_logging = h_set_logging,
+};
+
+/* The same host with a way to call integrations. */
+static const struct bw_flow_host host_inv = {
+	.say = h_say,
+	.attr_get = h_attr_get,
+	.attr_set = h_attr_set,
+	.ref = h_ref,
+	.can_ask = h_can_ask,
+	.hours_open = h_hours_open,
+	.queue = h_queue,
+	.region = h_region,
+	.log = h_log,
+	.set_logging = h_set_logging,
+	.invoke = h_invoke,
 };
 
 static void host_init(struct host *h)
@@ -181,6 +221,10 @@ static void host_free(struct host *h)
 		free(h->attrs[i].name);
 		free(h->attrs[i].value);
 	}
+	free(h->call_integration);
+	free(h->call_method);
+	free(h->call_path);
+	free(h->call_body);
 }
 
 static bool has_log(const struct host *h, const char *line)
@@ -874,6 +918,214 @@ static void test_seams(void **state)
 	bw_flow_free(f);
 }
 
+/* ---- InvokeIntegration: the request, the wait, the answer ---- */
+
+/* An InvokeIntegration `call` with params; Next to `done`, every error
+ * type to an action of its name. */
+#define INVOKE_FLOW(params)                                                                        \
+	FLOW("call",                                                                               \
+	     "{'Identifier': 'call', 'Type': 'InvokeIntegration', 'Parameters': " params ","      \
+	     " 'Transitions': {'NextAction': 'done', 'Errors': ["                                 \
+	     "  {'NextAction': 'timeout', 'ErrorType': 'Timeout'},"                               \
+	     "  {'NextAction': 'failed', 'ErrorType': 'IntegrationError'},"                       \
+	     "  {'NextAction': 'nomatch', 'ErrorType': 'NoMatchingError'}]}},"                    \
+	     SAY("done", "done", "bye") "," SAY("timeout", "timeout", "bye") ","                 \
+	     SAY("failed", "failed", "bye") "," SAY("nomatch", "nomatch", "bye") "," BYE)
+
+static struct bw_flow_answer response(int status, const char *body)
+{
+	return (struct bw_flow_answer){.kind = BW_FLOW_ANSWER_RESPONSE, .status = status,
+	                               .body = body, .body_len = body ? strlen(body) : 0};
+}
+
+/* Starts f (which must pend), answers, and checks where it went. */
+static void pend_then(struct bw_flow *f, struct host *h, const struct bw_flow_answer *ans,
+                      const char *branch, const char *said)
+{
+	struct bw_flow_cursor cur;
+	bw_flow_begin(f, &cur);
+	assert_int_equal(bw_flow_run(f, &cur, 1000, &host_inv, h), BW_FLOW_PENDING);
+	assert_int_equal(cur.pc, index_of(f, "call"));
+	assert_last_log(h, "call InvokeIntegration Wait");
+	assert_true(bw_flow_resume(f, &cur, ans, &host_inv, h));
+	char line[128];
+	snprintf(line, sizeof(line), "call InvokeIntegration %s", branch);
+	assert_last_log(h, line);
+	assert_int_equal(bw_flow_run(f, &cur, 1000, &host_inv, h), BW_FLOW_DISCONNECT);
+	assert_string_equal(h->said[h->nsaid - 1], said);
+}
+
+static void test_invoke_post(void **state)
+{
+	(void)state;
+	struct bw_flow *f = load(INVOKE_FLOW(
+		"{'IntegrationId': 'crm', 'Path': '/lookup', 'TimeoutSeconds': '5',"
+		" 'RequestAttributes': {'account': '$.Attributes.acct', 'lit': 'hello',"
+		"  'contact': '$.ContactId', 'unset': '$.Attributes.nothing'}}"));
+	struct host h;
+	host_init(&h);
+	assert_int_equal(h_attr_set(&h, "acct", "A-981"), 0);
+	assert_int_equal(h_attr_set(&h, "card", "4111111111111111"), 0); /* not listed */
+	struct bw_flow_answer ans = response(
+		200, "{\"tier\":\"gold\",\"visits\":3,\"vip\":true,\"score\":1.5,\"acct\":\"A-982\","
+		     "\"bad name\":\"x\",\"nested\":{\"a\":1},\"list\":[1],\"nil\":null}");
+	pend_then(f, &h, &ans, "Next", "done");
+	/* The request: POST by default, only the listed attributes. */
+	assert_int_equal(h.ncalls, 1);
+	assert_string_equal(h.call_integration, "crm");
+	assert_string_equal(h.call_method, "POST");
+	assert_string_equal(h.call_path, "/lookup");
+	assert_int_equal(h.call_timeout_ms, 5000);
+	json_t *body = json_loads(h.call_body, 0, NULL);
+	json_t *want = J("{'account': 'A-981', 'lit': 'hello', 'contact': 'ct_42', 'unset': ''}");
+	assert_true(json_equal(body, want));
+	json_decref(body);
+	json_decref(want);
+	assert_not_contains(h.call_body, "4111");
+	/* The answer: its scalars into attributes, the rest left out. */
+	assert_string_equal(h_attr_get(&h, "tier"), "gold");
+	assert_string_equal(h_attr_get(&h, "visits"), "3");
+	assert_string_equal(h_attr_get(&h, "vip"), "true");
+	assert_string_equal(h_attr_get(&h, "score"), "1.5");
+	assert_string_equal(h_attr_get(&h, "acct"), "A-982"); /* may overwrite */
+	assert_null(h_attr_get(&h, "bad name"));
+	assert_null(h_attr_get(&h, "nested"));
+	assert_null(h_attr_get(&h, "list"));
+	assert_null(h_attr_get(&h, "nil"));
+	/* No value in the log. */
+	for (size_t i = 0; i < h.nlogs; i++) {
+		assert_not_contains(h.logs[i], "A-98");
+		assert_not_contains(h.logs[i], "gold");
+	}
+	host_free(&h);
+	bw_flow_free(f);
+}
+
+static void test_invoke_get(void **state)
+{
+	(void)state;
+	struct bw_flow *f = load(INVOKE_FLOW(
+		"{'IntegrationId': 'crm', 'Path': '/q?v=1', 'Method': 'GET',"
+		" 'RequestAttributes': {'name': '$.Attributes.who', 'x.y': 'a&b=c'}}"));
+	struct host h;
+	host_init(&h);
+	assert_int_equal(h_attr_set(&h, "who", "Zo\xc3\xa9 D/1%"), 0);
+	struct bw_flow_answer ans = response(204, NULL);
+	pend_then(f, &h, &ans, "Next", "done");
+	assert_string_equal(h.call_method, "GET");
+	assert_string_equal(h.call_path, "/q?v=1&name=Zo%C3%A9%20D%2F1%25&x.y=a%26b%3Dc");
+	assert_null(h.call_body);
+	assert_int_equal(h.call_timeout_ms, 0); /* the integration's own */
+	host_free(&h);
+	bw_flow_free(f);
+
+	/* No Path, no attributes: "/" and no query; a POST sends {}. */
+	f = load(INVOKE_FLOW("{'IntegrationId': 'crm', 'Method': 'GET'}"));
+	host_init(&h);
+	ans = response(200, "{}");
+	pend_then(f, &h, &ans, "Next", "done");
+	assert_string_equal(h.call_path, "/");
+	host_free(&h);
+	bw_flow_free(f);
+	f = load(INVOKE_FLOW("{'IntegrationId': 'crm'}"));
+	host_init(&h);
+	pend_then(f, &h, &ans, "Next", "done");
+	assert_string_equal(h.call_path, "/");
+	assert_string_equal(h.call_body, "{}");
+	host_free(&h);
+	bw_flow_free(f);
+}
+
+static void test_invoke_branches(void **state)
+{
+	(void)state;
+	char many[2048];
+	size_t n = (size_t)snprintf(many, sizeof(many), "{");
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s\"k%d\":1", i ? "," : "", i);
+	snprintf(many + n, sizeof(many) - n, "}");
+	char long_value[1100];
+	memset(long_value, 'x', sizeof(long_value));
+	memcpy(long_value, "{\"v\":\"", 6);
+	memcpy(long_value + 6 + 1025, "\"}", 3); /* 1025 characters: left out */
+	static const struct {
+		struct bw_flow_answer ans;
+		const char *branch, *said;
+	} cases[] = {
+		{{.kind = BW_FLOW_ANSWER_TIMEOUT}, "Timeout", "timeout"},
+		{{.kind = BW_FLOW_ANSWER_FAILED}, "IntegrationError", "failed"},
+		{{.kind = BW_FLOW_ANSWER_NOT_MADE}, "NoMatchingError", "nomatch"},
+		{{.kind = BW_FLOW_ANSWER_RESPONSE, .status = 500, .body = "{}", .body_len = 2},
+		 "IntegrationError", "failed"},
+		{{.kind = BW_FLOW_ANSWER_RESPONSE, .status = 302}, "IntegrationError", "failed"},
+		{{.kind = BW_FLOW_ANSWER_RESPONSE, .status = 200, .body = "[1]", .body_len = 3},
+		 "IntegrationError", "failed"},
+		{{.kind = BW_FLOW_ANSWER_RESPONSE, .status = 200, .body = "not json", .body_len = 8},
+		 "IntegrationError", "failed"},
+		{{.kind = BW_FLOW_ANSWER_RESPONSE, .status = 200, .body = "{\"a\":1,\"a\":2}",
+		  .body_len = 13},
+		 "IntegrationError", "failed"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bw_flow *f = load(INVOKE_FLOW("{'IntegrationId': 'crm'}"));
+		struct host h;
+		host_init(&h);
+		pend_then(f, &h, &cases[i].ans, cases[i].branch, cases[i].said);
+		assert_int_equal(h.nattrs, 0);
+		host_free(&h);
+		bw_flow_free(f);
+	}
+	struct bw_flow *f = load(INVOKE_FLOW("{'IntegrationId': 'crm'}"));
+	struct host h;
+	/* More than 32 members: refused whole. */
+	host_init(&h);
+	struct bw_flow_answer ans = response(200, many);
+	pend_then(f, &h, &ans, "IntegrationError", "failed");
+	assert_int_equal(h.nattrs, 0);
+	host_free(&h);
+	/* A value over 1024 characters is left out, the rest kept. */
+	host_init(&h);
+	ans = response(201, long_value);
+	pend_then(f, &h, &ans, "Next", "done");
+	assert_int_equal(h.nattrs, 0);
+	host_free(&h);
+	/* The contact holds too many attributes. */
+	host_init(&h);
+	h.attr_cap = 1;
+	ans = response(200, "{\"a\":\"1\",\"b\":\"2\"}");
+	pend_then(f, &h, &ans, "NoMatchingError", "nomatch");
+	host_free(&h);
+	/* The host cannot start the call: IntegrationError at once. */
+	host_init(&h);
+	h.invoke_result = -1;
+	struct bw_flow_cursor cur;
+	bw_flow_begin(f, &cur);
+	assert_int_equal(bw_flow_run(f, &cur, 1000, &host_inv, &h), BW_FLOW_DISCONNECT);
+	assert_string_equal(h.logs[0], "call InvokeIntegration IntegrationError");
+	assert_string_equal(h.said[0], "failed");
+	host_free(&h);
+	/* Only a pending action resumes. */
+	host_init(&h);
+	bw_flow_begin(f, &cur);
+	cur.pc = index_of(f, "done");
+	assert_false(bw_flow_resume(f, &cur, &ans, &host_inv, &h));
+	host_free(&h);
+	bw_flow_free(f);
+
+	/* An error branch the document lacks ends the contact. */
+	f = load(FLOW("call", "{'Identifier': 'call', 'Type': 'InvokeIntegration',"
+	                      " 'Parameters': {'IntegrationId': 'crm'},"
+	                      " 'Transitions': {'NextAction': 'bye'}}," BYE));
+	host_init(&h);
+	bw_flow_begin(f, &cur);
+	assert_int_equal(bw_flow_run(f, &cur, 1000, &host_inv, &h), BW_FLOW_PENDING);
+	ans = (struct bw_flow_answer){.kind = BW_FLOW_ANSWER_TIMEOUT};
+	assert_false(bw_flow_resume(f, &cur, &ans, &host_inv, &h));
+	assert_last_log(&h, "call InvokeIntegration Timeout");
+	host_free(&h);
+	bw_flow_free(f);
+}
+
 /* ---- the step limit ---- */
 
 /* A loop through a GetParticipantInput passes validation. */
@@ -1003,6 +1255,9 @@ int main(void)
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_logging_behavior),
 		cmocka_unit_test(test_seams),
+		cmocka_unit_test(test_invoke_post),
+		cmocka_unit_test(test_invoke_get),
+		cmocka_unit_test(test_invoke_branches),
 		cmocka_unit_test(test_step_limit_spin),
 		cmocka_unit_test(test_step_limit_across_inputs),
 		cmocka_unit_test(test_log_holds_no_input),
