@@ -66,6 +66,7 @@ bench: build
 	@bash bench/chat/run.sh $(BUILD)
 	@bash bench/fraud/run.sh $(BUILD)
 	@bash bench/crypto/run.sh $(BUILD)
+	@bash bench/events/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
