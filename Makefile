@@ -67,6 +67,7 @@ bench: build
 	@bash bench/fraud/run.sh $(BUILD)
 	@bash bench/crypto/run.sh $(BUILD)
 	@bash bench/events/run.sh $(BUILD)
+	@bash bench/events/webhook.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -15,7 +15,7 @@ seconds=$2
 shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_http fuzz_ws fuzz_json fuzz_config fuzz_flow fuzz_phone fuzz_tz fuzz_time fuzz_fraud fuzz_csv fuzz_esdk fuzz_redact fuzz_integ)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_http fuzz_ws fuzz_json fuzz_config fuzz_flow fuzz_phone fuzz_tz fuzz_time fuzz_fraud fuzz_csv fuzz_esdk fuzz_redact fuzz_integ fuzz_events)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bulwark-fuzz.XXXXXX")
 # Sanitizer reports become crashes libFuzzer records.

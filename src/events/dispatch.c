@@ -145,16 +145,17 @@ static bool open_item(struct item *it, struct sub_cache *cache, size_t *nc)
 	return true;
 }
 
-/* Hands every opened item of one sink to it; webhook items one
- * subscription at a time (each names its own integration). */
+/* Hands every opened item of one sink to it as one batch. */
 static void deliver(struct item *items, size_t n, int kind)
 {
 	struct bw_event_out *outs = calloc(n ? n : 1, sizeof(*outs));
 	size_t *idx = calloc(n ? n : 1, sizeof(*idx));
+	const json_t **sinks = calloc(n ? n : 1, sizeof(*sinks));
 	size_t k = 0;
-	if (!outs || !idx) {
+	if (!outs || !idx || !sinks) {
 		free(outs);
 		free(idx);
+		free(sinks);
 		for (size_t i = 0; i < n; i++)
 			if (items[i].kind == kind && items[i].body)
 				snprintf(items[i].out.error, sizeof(items[i].out.error), "out of memory");
@@ -163,6 +164,7 @@ static void deliver(struct item *items, size_t n, int kind)
 	for (size_t i = 0; i < n; i++)
 		if (items[i].kind == kind && items[i].body) {
 			idx[k] = i;
+			sinks[k] = items[i].sink;
 			outs[k++] = items[i].out;
 		}
 	if (k && kind == SINK_NATS)
@@ -170,12 +172,12 @@ static void deliver(struct item *items, size_t n, int kind)
 	else if (k && kind == SINK_WAREHOUSE)
 		bw_sink_pg_deliver(outs, k);
 	else if (k)
-		for (size_t i = 0; i < k; i++)
-			bw_events_webhook_deliver(D.store, items[idx[i]].sink, &outs[i], 1);
+		bw_events_webhook_deliver(D.store, sinks, outs, k);
 	for (size_t i = 0; i < k; i++)
 		items[idx[i]].out = outs[i];
 	free(outs);
 	free(idx);
+	free(sinks);
 }
 
 static void settle(struct item *items, size_t n)

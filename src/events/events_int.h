@@ -8,9 +8,12 @@
 #include "events/sink.h"
 #include "store/store.h"
 
-/* POSTs each event to the integration the sink names, signed (a role
- * token in Bulwark-Signature), through the egress; waits for each. */
-void bw_events_webhook_deliver(struct bw_store *s, const json_t *sink, struct bw_event_out *ev,
-                               size_t n);
+#define BW_EVENTS_WEBHOOK_WINDOW 32 /* webhook calls out at once */
+
+/* POSTs each event to the integration its sink (sinks[i]) names, signed (a
+ * role token in Bulwark-Signature), through the egress, up to
+ * BW_EVENTS_WEBHOOK_WINDOW at once; returns when every one is answered. */
+void bw_events_webhook_deliver(struct bw_store *s, const json_t *const *sinks,
+                               struct bw_event_out *ev, size_t n);
 
 #endif

@@ -33,58 +33,71 @@ static void contact_of(const struct bw_event_out *ev, char *cid, size_t n)
 	json_decref(env);
 }
 
-static void deliver_one(struct bw_store *s, const json_t *sink, struct bw_event_out *ev)
+/* One delivery being made: its call, its signature, what came back. */
+struct hook {
+	struct bw_event_out *ev;
+	struct bw_integ_call k;
+	struct bw_egress_pending *pending;
+	char *jwt;
+	char cid[64];
+};
+
+/* Prepares and sends one event; false (ev->error set) when nothing went. */
+static bool start_one(struct bw_store *s, const json_t *sink, struct hook *h)
 {
+	struct bw_event_out *ev = h->ev;
 	const char *ig = json_string_value(json_object_get(sink, "integration_id"));
 	const char *path = json_string_value(json_object_get(sink, "path"));
-	struct bw_integ_call k;
-	struct bw_egress_answer ans;
-	char why[256], cid[64];
-	char *jwt = NULL;
-	memset(&k, 0, sizeof(k));
-	memset(&ans, 0, sizeof(ans));
-	contact_of(ev, cid, sizeof(cid));
-	bw_result r = bw_integ_call_open(s, ev->instance_id, ig ? ig : "", &k);
-	if (r == BW_NOTFOUND) {
-		fail(ev, "webhook: %s", "the integration is gone");
-		goto out;
-	}
+	char why[256];
+	contact_of(ev, h->cid, sizeof(h->cid));
+	bw_result r = bw_integ_call_open(s, ev->instance_id, ig ? ig : "", &h->k);
 	if (r != BW_OK) {
-		fail(ev, "webhook: %s", "the integration cannot be read");
-		goto out;
+		fail(ev, "webhook: %s",
+		     r == BW_NOTFOUND ? "the integration is gone" : "the integration cannot be read");
+		return false;
 	}
-	struct bw_role_claims cl = {.integration_id = k.row.id,
-	                            .audience = k.row.base_url,
-	                            .contact_id = cid[0] ? cid : NULL,
+	struct bw_role_claims cl = {.integration_id = h->k.row.id,
+	                            .audience = h->k.row.base_url,
+	                            .contact_id = h->cid[0] ? h->cid : NULL,
 	                            .body = (const uint8_t *)ev->body,
 	                            .body_len = ev->body_len};
-	if (bw_role_token(s, ev->instance_id, &cl, &jwt) != BW_OK) {
+	if (bw_role_token(s, ev->instance_id, &cl, &h->jwt) != BW_OK) {
+		h->jwt = NULL;
 		fail(ev, "webhook: %s", "no signature can be made for this instance");
-		goto out;
+		return false;
 	}
 	const struct bw_egress_header extra[3] = {
 	    {"Bulwark-Event-Id", ev->event_id},
 	    {"Bulwark-Event-Type", ev->type},
-	    {"Bulwark-Signature", jwt},
+	    {"Bulwark-Signature", h->jwt},
 	};
 	struct bw_integ_call_spec spec = {.method = "POST",
 	                                  .path = path ? path : "/",
 	                                  .body = ev->body,
 	                                  .body_len = ev->body_len,
-	                                  .contact_id = cid[0] ? cid : NULL,
+	                                  .contact_id = h->cid[0] ? h->cid : NULL,
 	                                  .extra = extra,
 	                                  .nextra = 3};
-	r = bw_integ_call_build(s, &k, &spec, why, sizeof(why));
+	r = bw_integ_call_build(s, &h->k, &spec, why, sizeof(why));
 	if (r != BW_OK) {
 		fail(ev, "webhook: %s", r == BW_INVALID || r == BW_CONFLICT ? why : "cannot be sent");
-		goto out;
+		return false;
 	}
-	r = bw_egress_call(&k.req, &ans);
-	if (r == BW_AGAIN)
-		fail(ev, "webhook: %s", "the server is stopping");
-	else if (r != BW_OK)
-		fail(ev, "webhook: %s", "cannot be sent");
-	else if (ans.resp.result != BW_EGRESS_OK)
+	r = bw_egress_call_start(&h->k.req, &h->pending);
+	if (r != BW_OK) {
+		h->pending = NULL;
+		fail(ev, "webhook: %s", r == BW_AGAIN ? "the server is stopping" : "cannot be sent");
+		return false;
+	}
+	return true;
+}
+
+static void finish_one(struct hook *h)
+{
+	struct bw_egress_answer ans;
+	struct bw_event_out *ev = h->ev;
+	bw_egress_call_wait(h->pending, &ans);
+	if (ans.resp.result != BW_EGRESS_OK)
 		fail(ev, "webhook: %s", ans.resp.detail);
 	else if (ans.resp.status < 200 || ans.resp.status > 299) {
 		char st[16];
@@ -92,18 +105,42 @@ static void deliver_one(struct bw_store *s, const json_t *sink, struct bw_event_
 		fail(ev, "webhook: status %s", st);
 	} else
 		ev->ok = true;
-out:
-	if (jwt) {
-		sodium_memzero(jwt, strlen(jwt));
-		free(jwt);
-	}
 	bw_egress_answer_clear(&ans);
-	bw_integ_call_clear(&k);
 }
 
-void bw_events_webhook_deliver(struct bw_store *s, const json_t *sink, struct bw_event_out *ev,
-                               size_t n)
+static void hook_clear(struct hook *h)
 {
-	for (size_t i = 0; i < n; i++)
-		deliver_one(s, sink, &ev[i]);
+	if (h->jwt) {
+		sodium_memzero(h->jwt, strlen(h->jwt));
+		free(h->jwt);
+	}
+	bw_integ_call_clear(&h->k);
+	memset(h, 0, sizeof(*h));
+}
+
+void bw_events_webhook_deliver(struct bw_store *s, const json_t *const *sinks,
+                               struct bw_event_out *ev, size_t n)
+{
+	struct hook *hooks = calloc(BW_EVENTS_WEBHOOK_WINDOW, sizeof(*hooks));
+	if (!hooks) {
+		for (size_t i = 0; i < n; i++)
+			fail(&ev[i], "webhook: %s", "out of memory");
+		return;
+	}
+	/* A window of calls out at once: prepared and started one after the
+	 * other here, answered by the loop in parallel. */
+	for (size_t at = 0; at < n; at += BW_EVENTS_WEBHOOK_WINDOW) {
+		size_t w = n - at < BW_EVENTS_WEBHOOK_WINDOW ? n - at : BW_EVENTS_WEBHOOK_WINDOW;
+		for (size_t i = 0; i < w; i++) {
+			hooks[i].ev = &ev[at + i];
+			if (!start_one(s, sinks[at + i], &hooks[i]))
+				hooks[i].pending = NULL;
+		}
+		for (size_t i = 0; i < w; i++) {
+			if (hooks[i].pending)
+				finish_one(&hooks[i]);
+			hook_clear(&hooks[i]);
+		}
+	}
+	free(hooks);
 }

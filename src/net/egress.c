@@ -763,6 +763,7 @@ struct waiter {
 	int refs; /* the worker's and the loop's */
 	struct bw_egress_resp resp;
 	uint8_t *body;
+	uint32_t timeout_ms;
 };
 
 static void waiter_unref(struct waiter *w)
@@ -816,9 +817,9 @@ static struct waiter *waiter_new(void)
 	return w;
 }
 
-bw_result bw_egress_call(const struct bw_egress_req *r, struct bw_egress_answer *out)
+bw_result bw_egress_call_start(const struct bw_egress_req *r, struct bw_egress_pending **out)
 {
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
 	struct waiter *w = waiter_new();
 	if (!w)
 		return BW_NOMEM;
@@ -855,12 +856,20 @@ bw_result bw_egress_call(const struct bw_egress_req *r, struct bw_egress_answer 
 	if (write(wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		bw_log(BW_LOG_ERROR, "egress wake-up write failed");
 	pthread_mutex_unlock(&mu);
+	w->timeout_ms = r->timeout_ms;
+	*out = (struct bw_egress_pending *)w;
+	return BW_OK;
+}
 
+void bw_egress_call_wait(struct bw_egress_pending *p, struct bw_egress_answer *out)
+{
+	struct waiter *w = (struct waiter *)p;
+	memset(out, 0, sizeof(*out));
 	/* The loop answers every request, also when it stops (fini); the
 	 * deadline only keeps a worker from waiting forever on a bug. */
 	struct timespec dl;
 	clock_gettime(CLOCK_MONOTONIC, &dl);
-	uint64_t ms = (uint64_t)r->timeout_ms + CALL_GRACE_MS;
+	uint64_t ms = (uint64_t)w->timeout_ms + CALL_GRACE_MS;
 	dl.tv_sec += (time_t)(ms / 1000);
 	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (dl.tv_nsec >= 1000000000L) {
@@ -881,7 +890,16 @@ bw_result bw_egress_call(const struct bw_egress_req *r, struct bw_egress_answer 
 	}
 	pthread_mutex_unlock(&w->mu);
 	waiter_unref(w);
-	return BW_OK;
+}
+
+bw_result bw_egress_call(const struct bw_egress_req *r, struct bw_egress_answer *out)
+{
+	struct bw_egress_pending *p;
+	memset(out, 0, sizeof(*out));
+	bw_result res = bw_egress_call_start(r, &p);
+	if (res == BW_OK)
+		bw_egress_call_wait(p, out);
+	return res;
 }
 
 void bw_egress_answer_clear(struct bw_egress_answer *a)

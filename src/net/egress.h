@@ -91,6 +91,13 @@ struct bw_egress_answer {
 	uint8_t *body;
 };
 BW_MUST_USE bw_result bw_egress_call(const struct bw_egress_req *r, struct bw_egress_answer *out);
+/* The same in two steps, so that a thread can have several calls out at
+ * once: start queues the request (BW_OK: exactly one wait must follow,
+ * which answers and frees the pending call); other results as above. */
+struct bw_egress_pending;
+BW_MUST_USE bw_result bw_egress_call_start(const struct bw_egress_req *r,
+                                           struct bw_egress_pending **out);
+void bw_egress_call_wait(struct bw_egress_pending *p, struct bw_egress_answer *out);
 void bw_egress_answer_clear(struct bw_egress_answer *a);
 
 /* Requests in flight or waiting for the loop (loop thread). */
