@@ -370,11 +370,26 @@ static const char *dl_id(const void *item)
 	return ((const struct dead_item *)item)->key;
 }
 
+/* A next_token this list did not make (its tokens are digits) is a bad
+ * parameter, not a missing subscription. */
+static int dl_token_ok(struct bw_ctx *c)
+{
+	char buf[128];
+	bool present;
+	if (bw_api_query(c, "next_token", buf, sizeof(buf), &present) != 0)
+		return -1;
+	if (present && buf[0] && strspn(buf, "0123456789") != strlen(buf)) {
+		bw_reply_error(c, 400, "InvalidParameter", "next_token is not valid", "next_token");
+		return -1;
+	}
+	return 0;
+}
+
 void bw_api_event_subs_dead_list(struct bw_ctx *c)
 {
 	static const struct bw_api_lister l = {sizeof(struct dead_item), dl_fetch, dl_encode, NULL,
 	                                       dl_id};
-	if (sub_exists(c) == 0)
+	if (sub_exists(c) == 0 && dl_token_ok(c) == 0)
 		bw_api_list(c, &l);
 }
 
