@@ -107,6 +107,10 @@ void bw_api_event_subs_dead_list(struct bw_ctx *c);
 void bw_api_event_subs_dead_retry(struct bw_ctx *c);
 void bw_api_event_subs_dead_delete(struct bw_ctx *c);
 /* end event subscriptions */
+/* approved origins' use (C17) */
+void bw_api_origins_list(struct bw_ctx *c);
+/* A public request came from the instance's approved origin. */
+void bw_api_origin_note(struct bw_ctx *c, const char *iid, const char *origin);
 
 /* fraud */
 void bw_api_deny_create(struct bw_ctx *c);

@@ -44,6 +44,8 @@ int bw_api_public_guard(struct bw_ctx *c, const struct bw_instance *in)
 	char h[512];
 	if (k == BW_CORS_ALLOW && bw_cors_headers(c->req->origin, false, NULL, h, sizeof(h)) > 0)
 		add_header_lines(c, h);
+	if (k == BW_CORS_ALLOW && c->req->origin)
+		bw_api_origin_note(c, in->id, c->req->origin);
 	if (retry > 0) {
 		char s[16];
 		snprintf(s, sizeof(s), "%d", retry);

@@ -46,6 +46,8 @@ const struct bw_route bw_routes[] = {
 	  bw_api_security_settings_get, 0, "security_settings.get"),
 	R("PATCH", I "/security-settings", PLAT | USER, "SecuritySettings.Edit",
 	  bw_api_security_settings_update, BODY, "security_settings.update"),
+	R("GET", I "/approved-origins", PLAT | USER, "SecuritySettings.View", bw_api_origins_list,
+	  0, "approved_origins.list"),
 
 	/* instance users: authentication */
 	R("POST", I "/auth/login", 0, BW_PERM_PUBLIC, bw_api_login, BODY, "auth.login"),

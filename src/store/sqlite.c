@@ -474,6 +474,9 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.outbox_dead_requeue = bw_sq__outbox_dead_requeue,
 	.outbox_dead_delete = bw_sq__outbox_dead_delete,
 	/* end event subscriptions */
+	/* approved origins */
+	.origin_used = bw_sq__origin_used,
+	.origin_seen = bw_sq__origin_seen,
 	/* fraud */
 	.deny_insert = bw_sq__deny_insert,
 	.deny_insert_many = bw_sq__deny_insert_many,

@@ -161,6 +161,10 @@ bw_result bw_sq__outbox_dead_requeue(struct bw_store *s, const char *iid, const 
 bw_result bw_sq__outbox_dead_delete(struct bw_store *s, const char *iid, const char *sid,
                                     long long *n);
 /* end event subscriptions */
+/* approved origins */
+bw_result bw_sq__origin_used(struct bw_store *s, const char *iid, const char *origin, long long at);
+bw_result bw_sq__origin_seen(struct bw_store *s, const char *iid, const char *origin, long long at,
+                             struct bw_origin_use *out);
 /* fraud */
 bw_result bw_sq__deny_insert(struct bw_store *s, const struct bw_deny_row *d);
 bw_result bw_sq__deny_insert_many(struct bw_store *s, const struct bw_deny_row *d, size_t n);

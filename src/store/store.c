@@ -897,6 +897,23 @@ void bw_outbox_row_clear(struct bw_outbox_row *r)
 }
 /* end event subscriptions */
 
+/* approved origins */
+bw_result bw_store_origin_used(struct bw_store *s, const char *iid, const char *origin,
+                               long long at)
+{
+	bw_result res = s->ops->origin_used(s, iid, origin, at);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_origin_seen(struct bw_store *s, const char *iid, const char *origin,
+                               long long at, struct bw_origin_use *out)
+{
+	bw_result res = s->ops->origin_seen(s, iid, origin, at, out);
+	s->ops->release(s);
+	return res;
+}
+
 /* fraud */
 bw_result bw_store_deny_insert(struct bw_store *s, const struct bw_deny_row *d)
 {

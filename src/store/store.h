@@ -554,6 +554,20 @@ BW_MUST_USE bw_result bw_store_outbox_dead_delete(struct bw_store *s, const char
                                                   const char *sid, long long *n);
 /* ---- end event subscriptions ---- */
 
+/* ---- approved origins' use (0012) ---- */
+struct bw_origin_use {
+	long long first_seen_at, last_used_at; /* Unix ms; last_used_at 0: never */
+};
+/* A public request came from the instance's approved origin at `at`. */
+BW_MUST_USE bw_result bw_store_origin_used(struct bw_store *s, const char *iid,
+                                           const char *origin, long long at);
+/* Records the origin as seen at `at` when it has no row yet, and reads its
+ * row. */
+BW_MUST_USE bw_result bw_store_origin_seen(struct bw_store *s, const char *iid,
+                                           const char *origin, long long at,
+                                           struct bw_origin_use *out);
+/* ---- end approved origins ---- */
+
 /* ---- fraud (0006) ---- */
 
 struct bw_deny_row {

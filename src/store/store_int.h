@@ -188,6 +188,11 @@ struct bw_store_ops {
 	bw_result (*outbox_dead_delete)(struct bw_store *s, const char *iid, const char *sid,
 	                                long long *n);
 	/* end event subscriptions */
+	/* approved origins */
+	bw_result (*origin_used)(struct bw_store *s, const char *iid, const char *origin,
+	                         long long at);
+	bw_result (*origin_seen)(struct bw_store *s, const char *iid, const char *origin,
+	                         long long at, struct bw_origin_use *out);
 	/* fraud */
 	bw_result (*deny_insert)(struct bw_store *s, const struct bw_deny_row *d);
 	bw_result (*deny_insert_many)(struct bw_store *s, const struct bw_deny_row *d, size_t n);

@@ -39,6 +39,7 @@ const CONTRACT = {
   'GET /v1/permissions': [['platform', 'user'], 'Authenticated'],
   'GET /v1/instances/{iid}/security-settings': [['platform', 'user'], 'SecuritySettings.View'],
   'PATCH /v1/instances/{iid}/security-settings': [['platform', 'user'], 'SecuritySettings.Edit'],
+  'GET /v1/instances/{iid}/approved-origins': [['platform', 'user'], 'SecuritySettings.View'],
   'POST /v1/instances/{iid}/auth/login': [[], 'PUBLIC'],
   'POST /v1/instances/{iid}/auth/logout': [['user'], 'Authenticated'],
   'GET /v1/me': [['user'], 'Authenticated'],
@@ -88,6 +89,15 @@ const CONTRACT = {
   'PATCH /v1/instances/{iid}/integrations/{intid}': [['user'], 'Integrations.Edit'],
   'DELETE /v1/instances/{iid}/integrations/{intid}': [['user'], 'Integrations.Edit'],
   'POST /v1/instances/{iid}/integrations/{intid}/test': [['user'], 'Integrations.Edit'],
+  // event subscriptions (C18)
+  'POST /v1/instances/{iid}/event-subscriptions': [['user'], 'Integrations.Edit'],
+  'GET /v1/instances/{iid}/event-subscriptions': [['user'], 'Integrations.View'],
+  'GET /v1/instances/{iid}/event-subscriptions/{esid}': [['user'], 'Integrations.View'],
+  'PATCH /v1/instances/{iid}/event-subscriptions/{esid}': [['user'], 'Integrations.Edit'],
+  'DELETE /v1/instances/{iid}/event-subscriptions/{esid}': [['user'], 'Integrations.Edit'],
+  'GET /v1/instances/{iid}/event-subscriptions/{esid}/dead-letters': [['user'], 'Integrations.View'],
+  'POST /v1/instances/{iid}/event-subscriptions/{esid}/dead-letters/retry': [['user'], 'Integrations.Edit'],
+  'DELETE /v1/instances/{iid}/event-subscriptions/{esid}/dead-letters': [['user'], 'Integrations.Edit'],
   // keys
   'POST /v1/instances/{iid}/encryption-keys': [['user'], 'Keys.Edit'],
   'GET /v1/instances/{iid}/encryption-keys': [['user'], 'Keys.View'],
@@ -178,6 +188,16 @@ async function createFlowA(publish = false) {
 // calls stop at 400 before sending anything); DELETE rows get throwaways
 const MATRIX_INTEGRATION = () => ({ name: unique('mx'), base_url: 'http://127.0.0.1:1', allowed_address_ranges: ['127.0.0.1/32'] });
 let intA;
+let subA;
+const MATRIX_SUBSCRIPTION = async () => ({
+  name: unique('mx'), event_types: ['contact.ended'],
+  sink: { type: 'webhook', integration_id: (intA ??= await createIntegrationA()) },
+});
+async function createSubscriptionA() {
+  const r = await api(d.url, 'POST', `/v1/instances/${A.id}/event-subscriptions`, { key: adminA, body: await MATRIX_SUBSCRIPTION() });
+  assert.equal(r.status, 201, show(r));
+  return r.json.id;
+}
 async function createIntegrationA() {
   const r = await api(d.url, 'POST', `/v1/instances/${A.id}/integrations`, { key: adminA, body: MATRIX_INTEGRATION() });
   assert.equal(r.status, 201, show(r));
@@ -308,6 +328,7 @@ async function buildRequest(route, p) {
   if ('rpid' in params) params.rpid = del ? (await createRoutingProfile(d, adminA, A.id)).id : routing.rp.id;
   if ('epid' in params) params.epid = del ? (await createEntryPoint(d, adminA, A.id, routing.flow)).id : routing.ep.id;
   if ('intid' in params) params.intid = route.method === 'DELETE' ? await createIntegrationA() : (intA ??= await createIntegrationA()); // integrations
+  if ('esid' in params) params.esid = route.method === 'DELETE' && !route.path.endsWith('/dead-letters') ? await createSubscriptionA() : (subA ??= await createSubscriptionA()); // event subscriptions
   if ('fid' in params) params.fid = route.method === 'DELETE' ? await createFlowA() : flowA; // flows
   if ('n' in params) params.n = '1';
   if ('ekid' in params) params.ekid = route.method === 'DELETE' ? await createEncKeyA('DISABLED') : ekA; // keys
@@ -351,6 +372,9 @@ async function buildRequest(route, p) {
       'POST /v1/instances/{iid}/integrations': MATRIX_INTEGRATION(),
       'PATCH /v1/instances/{iid}/integrations/{intid}': { timeout_ms: 1000 },
       'POST /v1/instances/{iid}/integrations/{intid}/test': {}, // 400 (no method) once allowed
+      // event subscriptions
+      'POST /v1/instances/{iid}/event-subscriptions': await MATRIX_SUBSCRIPTION(),
+      'PATCH /v1/instances/{iid}/event-subscriptions/{esid}': { enabled: false },
       // keys
       'POST /v1/instances/{iid}/encryption-keys': { key_id: unique('mx'), public_key: MATRIX_PUB, status: 'DISABLED' },
       'POST /v1/instances/{iid}/encryption-keys/test-encrypt': { plaintext: 'matrix' },
