@@ -1,4 +1,4 @@
-/* Queuing an event: which subscriptions take it, what each gets (its
+/* Queuing an event: which subscriptions take it, what each receives (its
  * fields), sealed into the outbox. Producers prepare outside their
  * transaction and write inside it (events.h). */
 #include <stdio.h>
