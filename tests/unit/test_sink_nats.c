@@ -190,6 +190,12 @@ static void test_repeat_stored_once(void **state)
 	 * duplicate, not stored again. */
 	bw_sink_nats_deliver(b.ev, b.n);
 	assert_int_equal(count_ok(&b), b.n);
+	/* And after a restart of the sink, whose first batch adds the
+	 * stream that exists already. */
+	bw_sink_nats_stop();
+	assert_int_equal(bw_sink_nats_start(env_url()), BW_OK);
+	bw_sink_nats_deliver(b.ev, b.n);
+	assert_int_equal(count_ok(&b), b.n);
 	reader_open(&r, env_url());
 	assert_int_equal(stream_msgs(&r, b.iid), 20);
 	reader_close(&r);
@@ -341,28 +347,51 @@ static void own_kill(struct own *o)
 	o->pid = 0;
 }
 
+/* The test's own server, stopped and removed by the teardown even when an
+ * assertion ended the test early. */
+static struct own own;
+
+static int own_teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	bw_sink_nats_stop();
+	if (own.pid > 0)
+		own_kill(&own);
+	if (own.dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", own.dir);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	memset(&own, 0, sizeof(own));
+	return 0;
+}
+
 static void test_server_lost_and_back(void **state)
 {
 	(void)state;
 	static struct batch b;
-	struct own o = {0};
-	char url[64], cmd[128];
+	struct own *op = &own;
+	char url[64];
 
 	if (!getenv("BULWARK_TEST_NATS_SERVER")) {
 		print_message("BULWARK_TEST_NATS_SERVER unset: skipped\n");
 		skip();
 	}
-	snprintf(o.dir, sizeof(o.dir), "/tmp/bw-test-nats.XXXXXX");
-	assert_non_null(mkdtemp(o.dir));
-	own_start(&o);
-	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", o.port);
+	snprintf(op->dir, sizeof(op->dir), "/tmp/bw-test-nats.XXXXXX");
+	if (!mkdtemp(op->dir)) {
+		op->dir[0] = '\0';
+		fail_msg("mkdtemp");
+	}
+	own_start(op);
+	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", op->port);
 	assert_int_equal(bw_sink_nats_start(url), BW_OK);
 	make_batch(&b, NULL, 100, "contact.ended");
 	bw_sink_nats_deliver(b.ev, b.n);
 	assert_int_equal(count_ok(&b), b.n);
 
 	/* Down: every batch fails, none waits long. */
-	own_kill(&o);
+	own_kill(op);
 	double t0 = bw_now_mono();
 	for (int i = 0; i < 3; i++) {
 		make_batch(&b, b.iid, 100, "contact.ended");
@@ -374,7 +403,7 @@ static void test_server_lost_and_back(void **state)
 
 	/* Back on the same port and store: libnats reconnects; delivered
 	 * again within a few seconds (polled with a deadline). */
-	own_start(&o);
+	own_start(op);
 	double end = bw_now_mono() + 15;
 	size_t ok = 0;
 	make_batch(&b, b.iid, 100, "contact.ended");
@@ -388,10 +417,6 @@ static void test_server_lost_and_back(void **state)
 		}
 	}
 	assert_int_equal(ok, b.n);
-	bw_sink_nats_stop();
-	own_kill(&o);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", o.dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 static void test_not_started(void **state)
@@ -414,7 +439,7 @@ int main(void)
 	    cmocka_unit_test(test_deleted_stream_made_again),
 	    cmocka_unit_test(test_bad_events_fail_alone),
 	    cmocka_unit_test(test_server_down_fails_fast),
-	    cmocka_unit_test(test_server_lost_and_back),
+	    cmocka_unit_test_teardown(test_server_lost_and_back, own_teardown),
 	    cmocka_unit_test(test_not_started),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
