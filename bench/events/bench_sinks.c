@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "core/ids.h"
@@ -43,6 +44,15 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* This process's CPU seconds, all threads (libnats' included). */
+static double cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void die(const char *what)
@@ -301,6 +311,7 @@ int main(int argc, char **argv)
 	jsCtx *js = NULL;
 	double ns[100], nr[100], nh[100], nratio[100], nhratio[100];
 	double ps[100], pr[100], pratio[100];
+	double nsc[100], nrc[100], nhc[100], psc[100], prc[100]; /* client CPU us/event */
 
 	bw_id_new(iid_sink, "in_");
 	bw_id_new(iid_raw, "in_");
@@ -341,22 +352,33 @@ int main(int argc, char **argv)
 	set_alloc(&s, n);
 
 	for (int r = 0; r < rounds; r++) {
+		double c0;
 		fill(&s, iid_sink);
 		if (r == 0)
 			printf("envelopes of %zu bytes, batches of %zu, %zu events per side per "
 			       "round, %d rounds\n",
 			       s.ev[0].body_len, batch, n, rounds);
+		c0 = cpu();
 		ns[r] = nats_sink(&s, batch);
+		nsc[r] = (cpu() - c0) * 1e6 / (double)n;
 		fill(&s, iid_raw);
+		c0 = cpu();
 		nr[r] = nats_raw(js, &s, batch, false);
+		nrc[r] = (cpu() - c0) * 1e6 / (double)n;
 		fill(&s, iid_hdr);
+		c0 = cpu();
 		nh[r] = nats_raw(js, &s, batch, true);
+		nhc[r] = (cpu() - c0) * 1e6 / (double)n;
 		nratio[r] = ns[r] / nr[r];
 		nhratio[r] = ns[r] / nh[r];
 		fill(&s, iid_sink);
+		c0 = cpu();
 		ps[r] = pg_sink(&s, batch);
+		psc[r] = (cpu() - c0) * 1e6 / (double)n;
 		fill(&s, iid_raw);
+		c0 = cpu();
 		pr[r] = pg_raw(db, &s, batch);
+		prc[r] = (cpu() - c0) * 1e6 / (double)n;
 		pratio[r] = ps[r] / pr[r];
 		printf("round %d: nats sink %.0f/s, raw %.0f/s, raw+msgid %.0f/s (ratio %.2f, %.2f);"
 		       " warehouse sink %.0f/s, raw %.0f/s (ratio %.2f)\n",
@@ -370,6 +392,10 @@ int main(int argc, char **argv)
 	printf("warehouse: sink %.0f records/s, PQexecParams %.0f/s; ratio %.2f (medians of %d "
 	       "rounds)\n",
 	       median(ps, rounds), median(pr, rounds), median(pratio, rounds), rounds);
+	printf("client CPU per event (us, medians): nats sink %.2f, raw %.2f, raw+msgid %.2f;"
+	       " warehouse sink %.2f, raw %.2f\n",
+	       median(nsc, rounds), median(nrc, rounds), median(nhc, rounds), median(psc, rounds),
+	       median(prc, rounds));
 
 	bw_sink_pg_stop();
 	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);

@@ -389,46 +389,46 @@ static void await_acks(void)
 		natsMsgList_Destroy(&pending);
 }
 
-/* Publishes ev[idx[0..n)] (whose stream exists) and sets their results. */
+/* Publishes ev[idx[0..n)] (whose stream exists) and sets their results.
+ * The messages are made and entered in the table under one lock before
+ * the first is sent (an acknowledgement can come back at once); a
+ * message's slot is not touched again by this thread until the
+ * acknowledgements are over, except when the library did not take it. */
 static void publish_round(struct bw_event_out *ev, const size_t *idx, size_t n)
 {
 	size_t sent = 0;
 	natsStatus down = NATS_OK;
 
 	pthread_mutex_lock(&mu);
-	for (size_t k = 0; k < n; k++)
-		table[k] = (struct slot){.ev = &ev[idx[k]], .state = SLOT_IDLE};
+	for (size_t k = 0; k < n; k++) {
+		natsMsg *m = NULL;
+		natsStatus s = build_msg(&m, &ev[idx[k]]);
+		table[k] = (struct slot){.ev = &ev[idx[k]], .msg = m,
+					 .state = s == NATS_OK ? SLOT_SENT : SLOT_FAILED, .err = s};
+	}
 	ntable = n;
 	cursor = 0;
 	table_live = true;
 	pthread_mutex_unlock(&mu);
 
 	for (size_t k = 0; k < n; k++) {
-		natsMsg *m = NULL;
-		natsStatus s = down != NATS_OK ? down : build_msg(&m, table[k].ev);
+		natsMsg *m = table[k].msg; /* only on_ack clears it, once sent */
+		if (!m)
+			continue;
+		natsStatus s = down != NATS_OK ? down : js_PublishMsgAsync(js, &m, NULL);
 		if (s == NATS_OK) {
-			pthread_mutex_lock(&mu);
-			table[k].msg = m;
-			table[k].state = SLOT_SENT;
-			pthread_mutex_unlock(&mu);
-			s = js_PublishMsgAsync(js, &m, NULL);
-			if (s == NATS_OK) {
-				sent++;
-				continue;
-			}
-			/* Not taken: the message is still ours. */
-			pthread_mutex_lock(&mu);
-			table[k].msg = NULL;
-			pthread_mutex_unlock(&mu);
-			natsMsg_Destroy(m);
-			if (s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED)
-				down = s;
+			sent++;
+			continue;
 		}
+		/* Not taken: the message is still ours. */
 		pthread_mutex_lock(&mu);
+		table[k].msg = NULL;
 		table[k].state = SLOT_FAILED;
 		table[k].err = s;
-		table[k].jerr = 0;
 		pthread_mutex_unlock(&mu);
+		natsMsg_Destroy(m);
+		if (s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED)
+			down = s;
 	}
 	if (sent > 0)
 		await_acks();
