@@ -1,8 +1,8 @@
 // Event sinks (C19, docs/api.md "Event subscriptions (C18) and sinks
 // (C19)"), NATS JetStream and all three sinks together, black-box, against
-// the servers of scripts/test-servers.sh (BULWARK_TEST_NATS_URL,
-// BULWARK_TEST_PG_URL, BULWARK_TEST_NATS_SERVER; the file is skipped
-// without them):
+// the servers of scripts/test-servers.sh through lib/servers.mjs
+// (BULWARK_TEST_NATS_URL, BULWARK_TEST_PG_URL, BULWARK_TEST_NATS_SERVER;
+// skipped without them, except in CI):
 //
 // - a chat ends: its record arrives once in the stream BULWARK_<iid>
 //   (subject bulwark.<iid>.contact.ended, Nats-Msg-Id <sub>/<event>), once
@@ -22,6 +22,7 @@
 // Every address is on this machine; waits poll with deadlines.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'nats';
 import {
   initData, startDaemon, removeTempDir, makeTempDir, waitFor, getMetrics, metricValue,
 } from './lib/daemon.mjs';
@@ -29,15 +30,14 @@ import { setupCenter, addQueue } from './lib/chat.mjs';
 import {
   NATS_URL, PG_URL, NO_SERVERS, createSub, getSub, waitStats, waitDelivered, Receiver,
   receiverIntegration, webhookSub, fetchJwks, verifyDelivery, endedQueuedChat, endedFlowChat,
-  natsConnect, streamMessages, pgConnect, warehouseRows, freePort, OwnNats,
+  streamMessages, warehouseRows,
 } from './lib/events.mjs';
+import { startNats, natsStreamInfo } from './lib/servers.mjs';
 
 const FAST = { BULWARK_EVENT_RETRY_BASE_MS: '50', BULWARK_EVENT_RETRY_MAX_MS: '250', BULWARK_EVENT_MAX_ATTEMPTS: '1000' };
 
 let init;
 let d;
-let nc;
-let pgc;
 const receivers = [];
 
 const streamOf = (iid) => `BULWARK_${iid}`;
@@ -47,13 +47,9 @@ describe('NATS JetStream and the warehouse', { skip: NO_SERVERS }, () => {
   before(async () => {
     init = await initData();
     d = await startDaemon({ data: init.data, env: { ...FAST, BULWARK_NATS_URL: NATS_URL, BULWARK_WAREHOUSE_URL: PG_URL } });
-    nc = await natsConnect();
-    pgc = await pgConnect();
   });
 
   after(async () => {
-    await nc?.close();
-    await pgc?.end();
     for (const r of receivers) await r.close();
     const code = await d?.stop();
     if (init) removeTempDir(init.dir);
@@ -74,13 +70,13 @@ describe('NATS JetStream and the warehouse', { skip: NO_SERVERS }, () => {
 
     const cids = [await endedQueuedChat(d, ctx), await endedFlowChat(d, ctx)];
     // Arrival, then quiet: nothing pending, the count delivered.
-    await waitFor(async () => (await streamMessages(nc, streamOf(ctx.iid))).length >= 2, { timeoutMs: 15000, what: 'two messages in the stream' });
-    await waitFor(async () => (await warehouseRows(pgc, ctx.iid)).length >= 2, { timeoutMs: 15000, what: 'two warehouse rows' });
+    await waitFor(async () => (await streamMessages(streamOf(ctx.iid))).length >= 2, { timeoutMs: 15000, what: 'two messages in the stream' });
+    await waitFor(async () => (await warehouseRows(ctx.iid)).length >= 2, { timeoutMs: 15000, what: 'two warehouse rows' });
     await waitFor(() => rcv.requests.length >= 2, { timeoutMs: 15000, what: 'two webhook requests' });
     for (const s of [hook, ns, wh]) await waitDelivered(d, ctx.admin, ctx.iid, s.id, 2);
 
     // JetStream: the stream of the instance, each contact once.
-    const msgs = await streamMessages(nc, streamOf(ctx.iid));
+    const msgs = await streamMessages(streamOf(ctx.iid));
     assert.deepEqual(msgs.map((m) => m.json.data.id).sort(), [...cids].sort(), 'each contact once in the stream');
     for (const m of msgs) {
       assert.equal(m.subject, `bulwark.${ctx.iid}.contact.ended`);
@@ -90,13 +86,12 @@ describe('NATS JetStream and the warehouse', { skip: NO_SERVERS }, () => {
       assert.equal(m.json.instance_id, ctx.iid);
       assert.equal(m.json.dedup_key, `${m.json.data.id}/${Date.parse(m.json.data.last_update_timestamp)}`);
     }
-    const jsm = await nc.jetstreamManager();
-    const info = await jsm.streams.info(streamOf(ctx.iid));
+    const info = await natsStreamInfo(NATS_URL, streamOf(ctx.iid));
     assert.deepEqual(info.config.subjects, [`bulwark.${ctx.iid}.>`]);
     assert.equal(info.config.storage, 'file');
 
     // The warehouse: one row per contact, its columns from the record.
-    const rows = await warehouseRows(pgc, ctx.iid);
+    const rows = await warehouseRows(ctx.iid);
     assert.deepEqual(rows.map((r) => r.contact_id).sort(), [...cids].sort(), 'each contact once in the warehouse');
     const queued = rows.find((r) => r.contact_id === cids[0]);
     assert.equal(queued.channel, 'CHAT');
@@ -146,9 +141,9 @@ describe('NATS JetStream and the warehouse', { skip: NO_SERVERS }, () => {
       const g = await getSub(d, ctx.admin, ctx.iid, s.id);
       assert.deepEqual([g.stats.pending, g.stats.delivered, g.stats.dead, g.stats.last_error], [0, 0, 0, null], `${s.sink.type} ${JSON.stringify(s.filters)}: ${JSON.stringify(g.stats)}`);
     }
-    let msgs = await streamMessages(nc, streamOf(ctx.iid));
+    let msgs = await streamMessages(streamOf(ctx.iid));
     assert.deepEqual(msgs.map((m) => [m.json.subscription_id, m.json.data.id]), [[natsAll.id, mine]]);
-    assert.deepEqual(await warehouseRows(pgc, ctx.iid), [], 'no warehouse row for a filtered-out record');
+    assert.deepEqual(await warehouseRows(ctx.iid), [], 'no warehouse row for a filtered-out record');
     assert.deepEqual(rcv.requests.map((r) => [r.json.subscription_id, r.json.data.id]), [[hookAll.id, mine]]);
 
     // A record of the other queue reaches every subscription but the channel-filtered one.
@@ -156,12 +151,12 @@ describe('NATS JetStream and the warehouse', { skip: NO_SERVERS }, () => {
     for (const s of [hookOther, natsOther, whOther]) await waitDelivered(d, ctx.admin, ctx.iid, s.id, 1);
     await waitDelivered(d, ctx.admin, ctx.iid, hookAll.id, 2);
     await waitDelivered(d, ctx.admin, ctx.iid, natsAll.id, 2);
-    msgs = await streamMessages(nc, streamOf(ctx.iid));
+    msgs = await streamMessages(streamOf(ctx.iid));
     assert.deepEqual(bySub(msgs, natsOther.id).map((m) => m.json.data.id), [theirs]);
     assert.deepEqual(bySub(msgs, natsAll.id).map((m) => m.json.data.id).sort(), [mine, theirs].sort());
     assert.equal(bySub(msgs, natsChan.id).length, 0);
     assert.equal(msgs.length, 3);
-    assert.deepEqual((await warehouseRows(pgc, ctx.iid)).map((r) => [r.contact_id, r.queue_id]), [[theirs, other.queue.id]]);
+    assert.deepEqual((await warehouseRows(ctx.iid)).map((r) => [r.contact_id, r.queue_id]), [[theirs, other.queue.id]]);
     assert.equal(rcv.requests.length, 3);
     assert.equal((await getSub(d, ctx.admin, ctx.iid, natsChan.id)).stats.delivered, 0);
   });
@@ -173,7 +168,7 @@ describe('NATS JetStream and the warehouse', { skip: NO_SERVERS }, () => {
     const cid = await endedQueuedChat(d, ctx);
     await waitDelivered(d, ctx.admin, ctx.iid, proj.id, 2);
     await waitStats(d, ctx.admin, ctx.iid, audit.id, (s) => s.pending === 0 && s.delivered >= 1);
-    const msgs = await streamMessages(nc, streamOf(ctx.iid));
+    const msgs = await streamMessages(streamOf(ctx.iid));
     const mine = bySub(msgs, proj.id);
     assert.deepEqual(mine.map((m) => m.subject).sort(), [`bulwark.${ctx.iid}.contact.ended`, `bulwark.${ctx.iid}.contact.queued`]);
     for (const m of mine) {
@@ -195,11 +190,16 @@ describe('NATS JetStream and the warehouse', { skip: NO_SERVERS }, () => {
     const ns = await createSub(d, ctx.admin, ctx.iid, { event_types: ['contact.ended'], sink: { type: 'nats' } });
     await endedFlowChat(d, ctx);
     await waitDelivered(d, ctx.admin, ctx.iid, ns.id, 1);
-    const jsm = await nc.jetstreamManager();
-    assert.equal(await jsm.streams.delete(streamOf(ctx.iid)), true);
+    const nc = await connect({ servers: NATS_URL, reconnect: false, timeout: 5000 });
+    try {
+      assert.equal(await (await nc.jetstreamManager()).streams.delete(streamOf(ctx.iid)), true);
+    } finally {
+      await nc.close();
+    }
+    assert.equal(await natsStreamInfo(NATS_URL, streamOf(ctx.iid)), null);
     const cid = await endedFlowChat(d, ctx);
     await waitDelivered(d, ctx.admin, ctx.iid, ns.id, 2);
-    const msgs = await streamMessages(nc, streamOf(ctx.iid));
+    const msgs = await streamMessages(streamOf(ctx.iid));
     assert.deepEqual(msgs.map((m) => m.json.data.id), [cid]);
   });
 });
@@ -208,10 +208,8 @@ describe('a NATS server that dies and comes back', { skip: NO_SERVERS }, () => {
   test('SIGKILLed while contacts end: last_error shows; back on the same port and store, every record is in the stream once', async () => {
     const own = await initData();
     const dir = makeTempDir('bulwark-nats-');
-    const server = new OwnNats(dir, await freePort());
-    await server.start();
+    let server = await startNats({ dir });
     let dd;
-    let conn;
     try {
       dd = await startDaemon({ data: own.data, env: { ...FAST, BULWARK_NATS_URL: server.url } });
       const ctx = await setupCenter(dd, own.key, { agents: 0 });
@@ -228,24 +226,22 @@ describe('a NATS server that dies and comes back', { skip: NO_SERVERS }, () => {
       assert.ok(down.stats.last_error_at);
       assert.ok(!down.stats.last_error.includes(server.url) && !down.stats.last_error.includes('et_'), down.stats.last_error);
 
-      await server.start(); // same port, same store
+      server = await server.restart(); // same port, same store
       const up = await waitDelivered(dd, ctx.admin, ctx.iid, ns.id, 5, { timeoutMs: 45000 });
       assert.equal(up.stats.dead, 0);
-      conn = await natsConnect(server.url);
-      const msgs = await streamMessages(conn, streamOf(ctx.iid));
+      const msgs = await streamMessages(streamOf(ctx.iid), server.url);
       assert.deepEqual(msgs.map((m) => m.json.data.id).sort(), [...cids].sort(), 'every record, each once');
       assert.equal(new Set(msgs.map((m) => m.msgId)).size, msgs.length);
       for (const m of msgs) assert.equal(m.msgId, `${ns.id}/${m.json.id}`);
       // And it keeps working.
       const last = await endedFlowChat(dd, ctx);
       await waitDelivered(dd, ctx.admin, ctx.iid, ns.id, 6);
-      const after = await streamMessages(conn, streamOf(ctx.iid));
+      const after = await streamMessages(streamOf(ctx.iid), server.url);
       assert.deepEqual(after.map((m) => m.json.data.id).sort(), [...cids, last].sort());
       assert.ok(!dd.stderr.includes(server.url), 'the NATS URL in the log');
     } finally {
-      await conn?.close();
       const code = await dd?.stop();
-      await server.kill();
+      await server.stop();
       removeTempDir(own.dir);
       removeTempDir(dir);
       if (dd) assert.equal(code, 0, `daemon exit code ${code}\nstderr:\n${dd.stderr.slice(-3000)}`);

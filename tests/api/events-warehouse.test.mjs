@@ -1,7 +1,7 @@
 // The warehouse sink (C19, docs/api.md "Event subscriptions (C18) and sinks
 // (C19)"): the PostgreSQL table bulwark_contact_records of
-// scripts/test-servers.sh (BULWARK_TEST_PG_URL; skipped without it),
-// black-box:
+// scripts/test-servers.sh (BULWARK_TEST_PG_URL; skipped without it, except
+// in CI), black-box:
 //
 // - one row per contact, its columns from the record (agent, queue,
 //   times, reason, the event's id), even with two warehouse subscriptions
@@ -19,15 +19,14 @@ import assert from 'node:assert/strict';
 import { initData, startDaemon, removeTempDir, api, show, waitFor } from './lib/daemon.mjs';
 import { setupCenter, readyAgent } from './lib/chat.mjs';
 import { loginToken } from './lib/identity.mjs';
+import { pgQuery } from './lib/servers.mjs';
 import {
   PG_URL, createSub, getSub, waitStats, waitDelivered, deadLetters, subsPath, endedQueuedChat,
-  endedFlowChat, endedHandledChat, pgConnect, warehouseRows, freePort,
+  endedFlowChat, endedHandledChat, warehouseRows, freePort,
 } from './lib/events.mjs';
 
 const FAST = { BULWARK_EVENT_RETRY_BASE_MS: '50', BULWARK_EVENT_RETRY_MAX_MS: '250' };
-const NO_PG = !PG_URL && 'no test PostgreSQL: run under scripts/test-servers.sh run -- (BULWARK_TEST_PG_URL)';
-
-let pgc;
+const NO_PG = !PG_URL && !process.env.CI && 'no test PostgreSQL: run under scripts/test-servers.sh run -- (BULWARK_TEST_PG_URL)';
 
 describe('the warehouse', { skip: NO_PG }, () => {
   let init;
@@ -35,10 +34,8 @@ describe('the warehouse', { skip: NO_PG }, () => {
   before(async () => {
     init = await initData();
     d = await startDaemon({ data: init.data, env: { ...FAST, BULWARK_WAREHOUSE_URL: PG_URL } });
-    pgc = await pgConnect();
   });
   after(async () => {
-    await pgc?.end();
     const code = await d?.stop();
     if (init) removeTempDir(init.dir);
     assert.equal(code, 0, `daemon exit code ${code}\nstderr:\n${d?.stderr.slice(-4000)}`);
@@ -56,7 +53,7 @@ describe('the warehouse', { skip: NO_PG }, () => {
     const unhandled = await endedFlowChat(d, ctx);
     await waitDelivered(d, ctx.admin, ctx.iid, w1.id, 2);
     await waitDelivered(d, ctx.admin, ctx.iid, w2.id, 2);
-    const rows = await warehouseRows(pgc, ctx.iid);
+    const rows = await warehouseRows(ctx.iid);
     assert.deepEqual(rows.map((r) => r.contact_id).sort(), [handled, unhandled].sort(), 'one row per contact');
     const h = rows.find((r) => r.contact_id === handled);
     const rec = (await api(d.url, 'GET', `/v1/instances/${ctx.iid}/contacts/${handled}`, { key: ctx.admin })).json;
@@ -76,9 +73,9 @@ describe('the warehouse', { skip: NO_PG }, () => {
     assert.equal(u.agent_id, null);
     assert.equal(u.queue_id, null);
     // The columns are typed for reporting.
-    const types = await pgc.query(`SELECT column_name, data_type FROM information_schema.columns
+    const types = await pgQuery(`SELECT column_name, data_type FROM information_schema.columns
       WHERE table_name = 'bulwark_contact_records' ORDER BY column_name`);
-    const t = Object.fromEntries(types.rows.map((r) => [r.column_name, r.data_type]));
+    const t = Object.fromEntries(types.map((r) => [r.column_name, r.data_type]));
     for (const c of ['instance_id', 'contact_id', 'last_update_time', 'channel', 'queue_id', 'agent_id', 'initiation_time',
       'disconnect_time', 'disconnect_reason', 'event_id', 'record', 'loaded_at']) assert.ok(t[c], `column ${c}: ${JSON.stringify(t)}`);
     assert.equal(t.record, 'jsonb');
@@ -90,7 +87,7 @@ describe('the warehouse', { skip: NO_PG }, () => {
     const w = await createSub(d, ctx.admin, ctx.iid, { event_types: ['contact.ended'], sink: { type: 'warehouse' }, fields: ['channel', 'queue.id', 'disconnect_reason'] });
     const cid = await endedQueuedChat(d, ctx);
     await waitDelivered(d, ctx.admin, ctx.iid, w.id, 1);
-    const [row] = await warehouseRows(pgc, ctx.iid);
+    const [row] = await warehouseRows(ctx.iid);
     assert.equal(row.contact_id, cid);
     assert.deepEqual(Object.keys(row.record).sort(), ['channel', 'disconnect_reason', 'id', 'last_update_timestamp', 'queue']);
     assert.deepEqual(row.record.queue, { id: ctx.queue.id });
@@ -106,7 +103,6 @@ describe('a warehouse that refuses connections', { skip: NO_PG }, () => {
     const own = await initData();
     const deadUrl = `postgresql://postgres:pw-${Date.now()}@127.0.0.1:${await freePort()}/nowhere`;
     let dd;
-    let pg2;
     try {
       // First with the warehouse reachable: the table exists.
       dd = await startDaemon({ data: own.data, env: { ...FAST, BULWARK_WAREHOUSE_URL: PG_URL } });
@@ -134,8 +130,7 @@ describe('a warehouse that refuses connections', { skip: NO_PG }, () => {
       assert.equal(await dd.stop(), 0);
 
       // Meanwhile a newer version of a's row was loaded (by hand here).
-      pg2 = await pgConnect();
-      await pg2.query(`INSERT INTO bulwark_contact_records (instance_id, contact_id, last_update_time, channel, event_id, record, loaded_at)
+      await pgQuery(`INSERT INTO bulwark_contact_records (instance_id, contact_id, last_update_time, channel, event_id, record, loaded_at)
         VALUES ($1, $2, now() + interval '1 day', 'CHAT', 'et_newer', '{"marker":"newer"}'::jsonb, now())`, [ctx.iid, a]);
 
       // Reachable again: the retry loads b, and a keeps its newer row.
@@ -146,8 +141,8 @@ describe('a warehouse that refuses connections', { skip: NO_PG }, () => {
       assert.deepEqual(r.json, { requeued: 2 });
       const done = await waitDelivered(dd, admin2, ctx.iid, w.id, 3);
       assert.equal(done.stats.dead, 0);
-      await waitFor(async () => (await warehouseRows(pg2, ctx.iid)).length === 3, { what: 'three rows' });
-      const rows = await warehouseRows(pg2, ctx.iid);
+      await waitFor(async () => (await warehouseRows(ctx.iid)).length === 3, { what: 'three rows' });
+      const rows = await warehouseRows(ctx.iid);
       assert.deepEqual(rows.map((x) => x.contact_id).sort(), [first, a, b].sort());
       const ra = rows.find((x) => x.contact_id === a);
       assert.deepEqual(ra.record, { marker: 'newer' }, 'a newer row was overwritten by an older event');
@@ -157,7 +152,6 @@ describe('a warehouse that refuses connections', { skip: NO_PG }, () => {
       assert.equal(rb.queue_id, ctx.queue.id);
       assert.equal((await getSub(dd, admin2, ctx.iid, w.id)).stats.pending, 0);
     } finally {
-      await pg2?.end();
       const code = await dd?.stop();
       removeTempDir(own.dir);
       if (dd) assert.equal(code, 0, `daemon exit code ${code}\nstderr:\n${dd.stderr.slice(-3000)}`);

@@ -26,8 +26,8 @@ import assert from 'node:assert/strict';
 import {
   initData, startDaemon, removeTempDir, api, show, waitFor, getMetrics, metricValue,
 } from './lib/daemon.mjs';
-import { unique, createUser } from './lib/identity.mjs';
-import { setupCenter, addQueue, getContact } from './lib/chat.mjs';
+import { unique, createUser, patchSettings } from './lib/identity.mjs';
+import { setupCenter, addQueue, getContact, queuedCustomer, isEvent } from './lib/chat.mjs';
 import { createIntegration } from './lib/integrations.mjs';
 import {
   TRUSTED, nextV4, chatFrom, assertBlocked, setupCallbackCenter, callbackFrom, nextNumber, setRule,
@@ -264,6 +264,30 @@ describe('projection', () => {
     assert.deepEqual(w.customer_endpoint, { address: '127.0.0.1' });
     assert.equal(w.agent, null);
     assert.equal(w.disconnect_reason, 'CUSTOMER_DISCONNECT');
+  });
+});
+
+describe('classified attributes', () => {
+  test('the record is as a reader without SensitiveData.View sees it: sensitive masked, restricted never shown', async () => {
+    const ctx = await setupCenter(d, init.key, { agents: 0 });
+    await patchSettings(d, init.key, ctx.iid, { attribute_classes: { callback_number: 'sensitive', pin_hint: 'restricted', tier: 'public' } });
+    const rcv = await receiver();
+    const ig = await receiverIntegration(d, ctx.admin, ctx.iid, rcv);
+    const sub = await webhookSub(d, ctx.admin, ctx.iid, ig, { event_types: ['contact.queued', 'contact.ended'] });
+    const pin = `pin-${Math.random().toString(36).slice(2)}-restricted`;
+    const c = await queuedCustomer(d, ctx, { attributes: { pin_hint: pin, tier: 'gold' } });
+    c.sock.send({ type: 'end' });
+    await c.sock.next(isEvent('ended'), { what: 'the ended event' });
+    await c.sock.close();
+    await waitDelivered(d, ctx.admin, ctx.iid, sub.id, 2);
+    for (const r of rcv.about(c.cid)) {
+      const { attributes } = r.json.data;
+      assert.equal(attributes.tier, 'gold', r.body);
+      assert.equal(attributes.callback_number, '••••••••1111', r.body);
+      assert.ok(attributes.pin_hint === undefined || attributes.pin_hint === '••••••••', r.body);
+      assert.ok(!r.body.includes(pin), 'a restricted value left the instance');
+      assert.ok(!r.body.includes('2024561111'), 'a sensitive value left the instance');
+    }
   });
 });
 

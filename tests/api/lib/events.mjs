@@ -17,12 +17,9 @@
 // waits poll with a deadline.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import { api, show, waitFor } from './daemon.mjs';
 import {
   queuedCustomer, startCustomer, isEvent, waitContact, takeOffer, readyAgent, agentPost,
@@ -30,6 +27,7 @@ import {
 } from './chat.mjs';
 import { unique } from './identity.mjs';
 import { createIntegration } from './integrations.mjs';
+import { natsUrl, pgUrl, natsFetchAll, pgQuery } from './servers.mjs';
 
 // ---------------------------------------------------------------------------
 // Routes
@@ -264,68 +262,24 @@ export async function endedHandledChat(d, ctx, agent) {
 }
 
 // ---------------------------------------------------------------------------
-// The test servers (scripts/test-servers.sh)
+// The test servers (scripts/test-servers.sh, through lib/servers.mjs)
 
-export const NATS_URL = process.env.BULWARK_TEST_NATS_URL;
-export const PG_URL = process.env.BULWARK_TEST_PG_URL;
-export const NATS_SERVER = process.env.BULWARK_TEST_NATS_SERVER;
-export const NO_SERVERS = (!NATS_URL || !PG_URL)
+export const NATS_URL = natsUrl();
+export const PG_URL = pgUrl();
+// Outside `make test` (no servers) the sink tests are skipped; in CI they
+// run and fail instead, so that a missing server is never a silent pass.
+export const NO_SERVERS = (!NATS_URL || !PG_URL) && !process.env.CI
   && 'no test servers: run under scripts/test-servers.sh run -- (BULWARK_TEST_NATS_URL, BULWARK_TEST_PG_URL)';
 
-/** A NATS connection (the npm client), closed by the caller. */
-export async function natsConnect(url = NATS_URL) {
-  const { connect } = await import('nats');
-  return connect({ servers: url, reconnect: false, timeout: 3000 });
-}
-
-/**
- * Every message of stream `name`: [{seq, subject, msgId, json}] ([] when the
- * stream does not exist).
- */
-export async function streamMessages(nc, name) {
-  const jsm = await nc.jetstreamManager();
-  let info;
-  try {
-    info = await jsm.streams.info(name);
-  } catch (e) {
-    if (/not found/i.test(String(e.message))) return [];
-    throw e;
-  }
-  const out = [];
-  const { first_seq: first, last_seq: last, messages } = info.state;
-  if (!messages) return out;
-  for (let seq = first; seq <= last; seq++) {
-    let m;
-    try {
-      m = await jsm.streams.getMessage(name, { seq });
-    } catch (e) {
-      if (/no message found|not found/i.test(String(e.message))) continue; // a deleted one
-      throw e;
-    }
-    const text = Buffer.from(m.data).toString('utf8');
-    out.push({ seq: m.seq, subject: m.subject, msgId: m.header?.get('Nats-Msg-Id'), text, json: JSON.parse(text) });
-  }
-  return out;
-}
-
-export async function streamInfo(nc, name) {
-  const jsm = await nc.jetstreamManager();
-  return jsm.streams.info(name);
-}
-
-/** The pg client for the warehouse database, connected; closed by the caller. */
-export async function pgConnect(url = PG_URL) {
-  const { default: pg } = await import('pg');
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  await c.connect();
-  return c;
+/** Every message of stream `name` ([] when it does not exist), with msgId (Nats-Msg-Id). */
+export async function streamMessages(name, url = NATS_URL) {
+  return (await natsFetchAll(url, name)).map((m) => ({ ...m, msgId: m.headers['Nats-Msg-Id'] }));
 }
 
 /** The warehouse rows of an instance ([] when the table is not there yet). */
-export async function warehouseRows(pgc, iid) {
+export async function warehouseRows(iid, url = PG_URL) {
   try {
-    const r = await pgc.query('SELECT * FROM bulwark_contact_records WHERE instance_id = $1 ORDER BY contact_id', [iid]);
-    return r.rows;
+    return await pgQuery('SELECT * FROM bulwark_contact_records WHERE instance_id = $1 ORDER BY contact_id', [iid], url);
   } catch (e) {
     if (e.code === '42P01') return []; // undefined_table
     throw e;
@@ -342,41 +296,4 @@ export function freePort() {
       s.close(() => resolve(port));
     });
   });
-}
-
-/**
- * A nats-server of the test's own: JetStream, 127.0.0.1:port, store in
- * dir/store; start() waits for "Server is ready" in its log, kill() SIGKILLs
- * it and waits for its exit. Started again with the same port and dir, it
- * keeps its streams.
- */
-export class OwnNats {
-  constructor(dir, port) {
-    this.dir = dir;
-    this.port = port;
-    this.url = `nats://127.0.0.1:${port}`;
-    this.proc = null;
-    this.starts = 0;
-  }
-
-  async start() {
-    assert.ok(NATS_SERVER, 'BULWARK_TEST_NATS_SERVER is not set');
-    fs.mkdirSync(path.join(this.dir, 'store'), { recursive: true });
-    this.starts += 1;
-    const log = path.join(this.dir, `log.${this.starts}`);
-    const proc = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(this.port),
-      '-sd', path.join(this.dir, 'store'), '-l', log], { stdio: 'ignore' });
-    this.proc = proc;
-    this.exited = new Promise((resolve) => proc.on('exit', resolve));
-    process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
-    await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('Server is ready'),
-      { timeoutMs: 10000, intervalMs: 50, what: `nats-server on ${this.port} ready (log ${log})` });
-    return this;
-  }
-
-  async kill() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGKILL');
-    await this.exited;
-  }
 }
