@@ -135,9 +135,7 @@ int bw_api_contact_prepare(struct bw_ctx *c, const struct bw_instance *in, const
 	snprintf(rec->initiation_method, sizeof(rec->initiation_method), "API");
 	snprintf(rec->state, sizeof(rec->state), "INITIATED");
 	snprintf(rec->entry_point_id, sizeof(rec->entry_point_id), "%s", ep.id);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rec->initiated_at = rec->updated_at = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	rec->initiated_at = rec->updated_at = bw_now_ms();
 	snprintf(n->address, sizeof(n->address), "%s", c->req->peer);
 	snprintf(n->region, sizeof(n->region), "%s",
 	         ep.default_region[0] ? ep.default_region : in->default_region);

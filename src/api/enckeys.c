@@ -19,13 +19,6 @@
 #define PEM_MAX 16384
 #define TEST_PLAINTEXT_MAX 65536
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static json_t *time_json(long long ms)
 {
 	char b[40];
@@ -94,7 +87,7 @@ void bw_api_enckeys_create(struct bw_ctx *c)
 	snprintf(k.instance_id, sizeof(k.instance_id), "%s", c->who.instance_id);
 	snprintf(k.key_id, sizeof(k.key_id), "%s", key_id);
 	snprintf(k.status, sizeof(k.status), "%s", status ? status : "ACTIVE");
-	k.created_at = k.updated_at = now_ms();
+	k.created_at = k.updated_at = bw_now_ms();
 	r = bw_store_enckey_insert(c->store, &k);
 	if (r == BW_CONFLICT) {
 		/* Which of the two limits: the row that is there now says. */
@@ -137,7 +130,7 @@ void bw_api_enckeys_update(struct bw_ctx *c)
 	if (bw_api_only(c, fields) || status_in(c, true, &status))
 		return;
 	bw_result r = bw_store_enckey_set_status(c->store, c->who.instance_id, c->req->params[1],
-	                                         status, now_ms());
+	                                         status, bw_now_ms());
 	if (r == BW_CONFLICT) {
 		bw_reply_error(c, 409, "Conflict", too_many, "status");
 		return;

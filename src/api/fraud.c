@@ -21,13 +21,6 @@
 #define IMPORT_MAX_ERRORS 100 /* listed in a refusal; the count says how many */
 #define IMPORT_HEADER "type,value,reason,expires_at"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static json_t *time_or_null(long long ms)
 {
 	char b[40];
@@ -158,7 +151,7 @@ void bw_api_deny_create(struct bw_ctx *c)
 	struct bw_deny_row d;
 	const char *type, *value, *why;
 	int kind;
-	long long now = now_ms();
+	long long now = bw_now_ms();
 	memset(&d, 0, sizeof(d));
 	if (bw_api_only(c, create_fields) || bw_api_str(c, "type", 1, 16, true, &type))
 		return;
@@ -207,7 +200,7 @@ void bw_api_deny_update(struct bw_ctx *c)
 {
 	struct bw_deny_row d;
 	if (bw_api_only(c, update_fields) || load(c, &d) != 0 ||
-	    reason_expiry_in(c, now_ms(), &d) != 0)
+	    reason_expiry_in(c, bw_now_ms(), &d) != 0)
 		return;
 	bw_result r = bw_store_deny_update(c->store, &d);
 	if (r != BW_OK) {
@@ -517,7 +510,7 @@ void bw_api_deny_import(struct bw_ctx *c)
 	memset(&im, 0, sizeof(im));
 	if (bw_api_only(c, import_fields) || bw_api_str(c, "csv", 0, SIZE_MAX / 2, true, &csv))
 		return;
-	im.now = now_ms();
+	im.now = bw_now_ms();
 	for (const char *p = csv; (p = strchr(p, '\n')); p++)
 		im.cap++;
 	im.cap = im.cap < IMPORT_MAX_ROWS ? im.cap + 1 : IMPORT_MAX_ROWS;

@@ -20,13 +20,6 @@
 
 #define MSG_MAX 512
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static json_t *time_or_null(long long ms)
 {
 	char b[40];
@@ -129,7 +122,7 @@ void bw_api_integrations_create(struct bw_ctx *c)
 	snprintf(row.name, sizeof(row.name), "%s", name);
 	row.base_url = strdup(u.canonical);
 	row.config = config_text(&cfg);
-	row.created_at = row.updated_at = now_ms();
+	row.created_at = row.updated_at = bw_now_ms();
 	if (!row.base_url || !row.config) {
 		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 		goto out;
@@ -203,7 +196,7 @@ void bw_api_integrations_update(struct bw_ctx *c)
 	row.config = text;
 	if (name)
 		snprintf(row.name, sizeof(row.name), "%s", name);
-	row.updated_at = now_ms();
+	row.updated_at = bw_now_ms();
 	bw_result r = bw_store_integration_update(c->store, &row);
 	if (r != BW_OK) {
 		bw_reply_result(c, r,
@@ -248,7 +241,7 @@ static int unused_before(struct bw_ctx *c, long long *before)
 		               "unused_for");
 		return -1;
 	}
-	*before = now_ms() - ms;
+	*before = bw_now_ms() - ms;
 	return 0;
 }
 

@@ -27,18 +27,11 @@ static struct {
 } notes[NOTE_SLOTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void bw_api_origin_note(struct bw_ctx *c, const char *iid, const char *origin)
 {
 	uint8_t key[16];
 	crypto_generichash_state st;
-	long long now = now_ms();
+	long long now = bw_now_ms();
 	crypto_generichash_init(&st, NULL, 0, sizeof(key));
 	crypto_generichash_update(&st, (const uint8_t *)iid, strlen(iid) + 1);
 	crypto_generichash_update(&st, (const uint8_t *)origin, strlen(origin));
@@ -68,7 +61,7 @@ void bw_api_origins_list(struct bw_ctx *c)
 {
 	char buf[32];
 	bool present;
-	long long ms = 0, now = now_ms();
+	long long ms = 0, now = bw_now_ms();
 	struct bw_instance in;
 	if (bw_api_query(c, "unused_for", buf, sizeof(buf), &present) != 0)
 		return;

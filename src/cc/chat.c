@@ -58,7 +58,7 @@ void cc_event(struct cc_contact *c, const char *event, const char *role, const c
               const char *reason)
 {
 	char t[40];
-	bw_time_rfc3339_ms(cc_now_ms(), t, sizeof(t));
+	bw_time_rfc3339_ms(bw_now_ms(), t, sizeof(t));
 	json_t *v = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?}", "type", "event", "contact_id",
 	                      c->rec.id, "event", event, "participant_role", role, "display_name",
 	                      name, "time", t, "reason", reason);
@@ -107,7 +107,7 @@ unsigned long long cc_message(struct cc_contact *c, const char *role, const char
 	m.seq = c->next_seq++;
 	snprintf(m.role, sizeof(m.role), "%s", role);
 	snprintf(m.sender_id, sizeof(m.sender_id), "%s", sender_id);
-	m.time = cc_now_ms();
+	m.time = bw_now_ms();
 	c->last_activity = cc_now();
 	enum bw_redact_mode mode = (enum bw_redact_mode)c->redaction;
 	const char *red = text;

@@ -30,13 +30,6 @@ double cc_now(void)
 	return bw_now_mono();
 }
 
-long long cc_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct cc_inst *cc_inst_get(const char *iid, bool create)
 {
 	struct cc_inst *in = cc_map_get(&cc__insts, iid);
@@ -74,7 +67,7 @@ char *bw_cc_customer_json(const char *display_name, const char *email, const cha
 
 unsigned long long cc_contact_save(struct cc_contact *c)
 {
-	c->rec.updated_at = cc_now_ms();
+	c->rec.updated_at = bw_now_ms();
 	struct bw_flow_log_entry *log = c->log;
 	size_t nlog = c->nlog;
 	c->log = NULL;
@@ -144,7 +137,7 @@ unsigned long long cc_contact_end(struct cc_contact *c, const char *reason)
 	/* With an agent, the record says AFTER_CONTACT_WORK until it is cleared. */
 	snprintf(c->rec.state, sizeof(c->rec.state), "%s", c->agent ? "AFTER_CONTACT_WORK" : "ENDED");
 	snprintf(c->rec.disconnect_reason, sizeof(c->rec.disconnect_reason), "%s", reason);
-	c->rec.disconnected_at = cc_now_ms();
+	c->rec.disconnected_at = bw_now_ms();
 	if (c->agent) {
 		c->acw = true;
 		c->acw_deadline = cc_now() + (double)cc_set.acw_timeout_s;
@@ -254,7 +247,7 @@ static void h_log(void *ctx, const char *action_id, const char *type, const char
 	memcpy(e->instance_id, c->rec.instance_id, sizeof(e->instance_id));
 	memcpy(e->contact_id, c->rec.id, sizeof(e->contact_id));
 	e->seq = ++c->log_seq;
-	e->time = cc_now_ms();
+	e->time = bw_now_ms();
 	/* An action's id is the flow author's text: redacted where the flow
 	 * log is stored redacted (C13). */
 	char *red = NULL;
@@ -601,7 +594,7 @@ bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int dura
 	                                                    : BW_DURABILITY_NORMAL);
 	size_t n = 0;
 	if (r == BW_OK)
-		r = bw_store_contacts_end_live(s, "SERVER_RESTART", cc_now_ms(), &n);
+		r = bw_store_contacts_end_live(s, "SERVER_RESTART", bw_now_ms(), &n);
 	if (r == BW_OK && n) {
 		char num[24];
 		snprintf(num, sizeof(num), "%zu", n);
@@ -610,7 +603,7 @@ bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int dura
 	}
 	/* The deny list and the windows come back from the store. */
 	if (r == BW_OK)
-		r = bw_guard_start(s, cc_now_ms(), (int)bw_config_int(cfg, "public_rate_limit"),
+		r = bw_guard_start(s, bw_now_ms(), (int)bw_config_int(cfg, "public_rate_limit"),
 		                   (int)bw_config_int(cfg, "public_rate_window_s"));
 	bw_store_close(s);
 	if (r != BW_OK)

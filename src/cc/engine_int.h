@@ -121,7 +121,6 @@ extern struct cc_map cc__insts; /* instance id → struct cc_inst */
 struct cc_inst *cc_inst_get(const char *iid, bool create);
 struct cc_contact *cc_contact_find(const char *cid);
 double cc_now(void);      /* seconds, monotonic */
-long long cc_now_ms(void); /* Unix ms */
 /* Records a state change and stores the record; returns the writer ticket. */
 unsigned long long cc_contact_save(struct cc_contact *c);
 /* Ends the contact with reason (idempotent); returns the writer ticket. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cc/engine_int.h"
+#include "core/ids.h"
 #include "core/metrics.h"
 
 struct qfig {
@@ -46,7 +47,7 @@ static void rt_on_loop(void *arg)
 	struct rt_call *r = arg;
 	json_t *items = json_array();
 	const struct cc_inst *in = cc_inst_get(r->iid, false);
-	long long now = cc_now_ms();
+	long long now = bw_now_ms();
 	for (const struct cc_queue *q = in ? in->queues : NULL; q; q = q->next) {
 		struct qfig f;
 		figures(in, q, now, &f);
@@ -77,7 +78,7 @@ char *bw_cc_metrics_text(void)
 	                                   "agents available who serve the queue",
 	                                   "agents on a contact who serve the queue"};
 	struct bw_metrics_text b = {0};
-	long long now = cc_now_ms();
+	long long now = bw_now_ms();
 	for (int m = 0; m < 4; m++) {
 		bw_metrics_printf(&b, "# HELP %s %s\n# TYPE %s gauge\n", names[m], help[m], names[m]);
 		for (size_t i = 0; i < cc__insts.cap; i++) {

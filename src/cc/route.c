@@ -48,7 +48,7 @@ int cc_queue_add(struct cc_contact *c, const char *qid)
 	c->in->nqueued++;
 	c->queue = q;
 	snprintf(c->rec.queue_id, sizeof(c->rec.queue_id), "%s", qid);
-	c->rec.enqueued_at = cc_now_ms();
+	c->rec.enqueued_at = bw_now_ms();
 	snprintf(c->rec.state, sizeof(c->rec.state), "QUEUED");
 	return 0;
 }
@@ -179,7 +179,7 @@ static void offer(struct cc_agent *a, struct cc_contact *c)
 	c->offer_deadline = cc_now() + (double)cc_set.offer_timeout_s;
 	snprintf(c->rec.state, sizeof(c->rec.state), "OFFERED");
 	char exp[40];
-	bw_time_rfc3339_ms(cc_now_ms() + cc_set.offer_timeout_s * 1000, exp, sizeof(exp));
+	bw_time_rfc3339_ms(bw_now_ms() + cc_set.offer_timeout_s * 1000, exp, sizeof(exp));
 	cc_agent_send_json(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:s}", "type",
 	                                "offer", "contact_id", c->rec.id, "channel", c->rec.channel,
 	                                "queue_id", c->rec.queue_id, "display_name",
@@ -192,7 +192,7 @@ static void offer(struct cc_agent *a, struct cc_contact *c)
 static bool route_pass(struct cc_inst *in, bool honor_exclusions)
 {
 	bool any = false;
-	long long now_ms = cc_now_ms();
+	long long now_ms = bw_now_ms();
 	for (;;) {
 		struct cc_agent *ba = NULL;
 		struct cc_contact *bc = NULL;
@@ -266,7 +266,7 @@ bool cc_agent_release(struct cc_agent *a, struct cc_contact *c)
 	struct cc_inst *in = c->in;
 	c->agent = NULL;
 	c->acw = false;
-	c->rec.acw_ended_at = cc_now_ms();
+	c->rec.acw_ended_at = bw_now_ms();
 	snprintf(c->rec.state, sizeof(c->rec.state), "ENDED");
 	a->idle_since = cc_now();
 	cc_agent_send_json(a, json_pack("{s:s, s:s, s:s}", "type", "contact", "contact_id",
@@ -288,7 +288,7 @@ bw_result cc_accept(struct cc_agent *a, struct cc_contact *c)
 	a->offer = NULL;
 	a->held[a->nheld++] = c;
 	a->idle_since = cc_now();
-	long long now = cc_now_ms();
+	long long now = bw_now_ms();
 	snprintf(c->rec.state, sizeof(c->rec.state), "CONNECTED");
 	snprintf(c->rec.agent_id, sizeof(c->rec.agent_id), "%s", a->uid);
 	c->rec.dequeued_at = c->rec.connected_at = now;

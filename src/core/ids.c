@@ -142,6 +142,13 @@ long long bw_now_unix(void)
 	return (long long)ts.tv_sec;
 }
 
+long long bw_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 double bw_now_mono(void)
 {
 	struct timespec ts;

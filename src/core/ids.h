@@ -24,6 +24,8 @@ void bw_time_rfc3339_ms(long long unix_ms, char *out, size_t outsz);
  * are dropped); false when it is not one. */
 bool bw_time_parse_rfc3339_ms(const char *s, long long *unix_ms);
 long long bw_now_unix(void);
+/* Wall-clock Unix milliseconds (stored times, deadlines kept across restarts). */
+long long bw_now_ms(void);
 double bw_now_mono(void);
 
 #endif

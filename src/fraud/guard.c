@@ -31,13 +31,6 @@ static uint8_t hash_key[32];
 static struct figures *figs;
 static size_t nfigs;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int bw_guard_key(const char *iid, enum bw_fraud_kind k, const char *value, char out[33])
 {
 	char norm[256];
@@ -190,7 +183,7 @@ struct public_call {
 static void public_on_loop(void *arg)
 {
 	struct public_call *p = arg;
-	long long now = now_ms();
+	long long now = bw_now_ms();
 	p->denied = bw_fraud_denied(deny, p->iid, BW_FRAUD_ADDRESS, p->address, now, NULL, 0);
 	if (p->denied) {
 		struct figures *f = figures_of(p->iid);
@@ -246,7 +239,7 @@ static void contact_on_loop(void *arg)
 {
 	struct contact_call *c = arg;
 	struct bw_fraud_verdict *v = c->v;
-	long long now = now_ms();
+	long long now = bw_now_ms();
 	struct figures *fig = figures_of(c->iid);
 	for (size_t i = 0; i < c->nids; i++)
 		if (bw_fraud_denied(deny, c->iid, c->ids[i].kind, c->ids[i].value, now, NULL, 0)) {
@@ -330,7 +323,7 @@ void bw_guard_deny_del(const char *iid, const char *id)
 
 bool bw_guard_denied_any(const char *iid, const struct bw_fraud_id *ids, size_t nids)
 {
-	long long now = now_ms();
+	long long now = bw_now_ms();
 	for (size_t i = 0; i < nids; i++)
 		if (bw_fraud_denied(deny, iid, ids[i].kind, ids[i].value, now, NULL, 0))
 			return true;
@@ -339,7 +332,7 @@ bool bw_guard_denied_any(const char *iid, const struct bw_fraud_id *ids, size_t 
 
 void bw_guard_sweep(void)
 {
-	long long now = now_ms();
+	long long now = bw_now_ms();
 	bw_fraud_denylist_sweep(deny, now);
 	bw_fraud_windows_sweep(win, now, MAX_WINDOW_S);
 	bw_fraud_windows_sweep(rate, now, rate_rule.window_s);

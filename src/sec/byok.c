@@ -45,7 +45,7 @@ void bw_import_params_clear(struct bw_import_params *p)
 /* A new platform import key, stored (or the one another thread stored). */
 static bw_result make_key(struct bw_store *s, struct bw_import_key *out)
 {
-	struct bw_import_key k = {.bits = IMPORT_BITS, .created_at = bw_keyring__now_ms()};
+	struct bw_import_key k = {.bits = IMPORT_BITS, .created_at = bw_now_ms()};
 	uint8_t ad[128], *der = NULL;
 	BIO *bio = NULL;
 	bw_result r = BW_ERR;
@@ -108,7 +108,7 @@ bw_result bw_keyring_import_params(const char *iid, struct bw_import_params *out
 	if (r == BW_OK)
 		r = import_key(s, &k);
 	if (r == BW_OK) {
-		long long now = bw_keyring__now_ms();
+		long long now = bw_now_ms();
 		bw_id_random(out->token, sizeof(out->token), "bwi_", 32);
 		crypto_generichash(hash, sizeof(hash), (const uint8_t *)out->token,
 		                   strlen(out->token), NULL, 0);
@@ -201,7 +201,7 @@ bw_result bw_keyring_import(const char *iid, const char *token, const uint8_t *w
 	if (r == BW_OK) {
 		crypto_generichash(hash, sizeof(hash), (const uint8_t *)token, strlen(token), NULL,
 		                   0);
-		r = bw_store_import_token_take(s, hash, iid, bw_keyring__now_ms(), key_id);
+		r = bw_store_import_token_take(s, hash, iid, bw_now_ms(), key_id);
 		if (r == BW_OK && strcmp(key_id, k.id) != 0)
 			r = BW_NOTFOUND;
 		if (r == BW_NOTFOUND) {

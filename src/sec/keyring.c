@@ -72,13 +72,6 @@ static struct {
 	struct inst *b[BUCKETS];
 } kr = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-long long bw_keyring__now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const struct bw_keyring_opts *bw_keyring__opts(void)
 {
 	return &kr.o;
@@ -321,7 +314,7 @@ static bw_result kek_new(struct inst *in, const uint8_t *bytes, const char *orig
 		randombytes_buf(k->key, BW_KEY_LEN);
 	bw_id_new(k->id, "kek_");
 	snprintf(k->origin, sizeof(k->origin), "%s", origin);
-	k->created_at = bw_keyring__now_ms();
+	k->created_at = bw_now_ms();
 	snprintf(row->instance_id, sizeof(row->instance_id), "%s", in->id);
 	snprintf(row->id, sizeof(row->id), "%s", k->id);
 	snprintf(row->origin, sizeof(row->origin), "%s", origin);
@@ -492,7 +485,7 @@ static bw_result dk_load(struct inst *in, uint32_t id, const uint8_t **out)
 static bw_result seal_pick(struct inst *in)
 {
 	struct kek *active = kek_find(in, NULL);
-	long long now = bw_keyring__now_ms();
+	long long now = bw_now_ms();
 	if (!active)
 		return BW_NOTFOUND;
 	if (!in->seal_checked) {
@@ -556,7 +549,7 @@ bw_result bw_keyring__seal_key(const char *iid, uint32_t *dk_id, uint8_t key[BW_
 	pthread_mutex_lock(&kr.mu);
 	bw_result r = kr.running ? inst_get(iid, true, &in) : BW_ERR;
 	if (r == BW_OK && (!in->has_seal || in->seal_count >= kr.o.dk_max_seals ||
-	                   bw_keyring__now_ms() - in->seal_created >= DK_MAX_AGE_MS)) {
+	                   bw_now_ms() - in->seal_created >= DK_MAX_AGE_MS)) {
 		in->has_seal = false;
 		r = seal_pick(in);
 	}
@@ -607,7 +600,7 @@ bw_result bw_keyring__finish(struct bw_store *s, const char *iid, const char *ri
                              struct bw_key_rotation *out)
 {
 	pthread_mutex_lock(&kr.mu);
-	bw_result r = bw_store_rotation_finish(s, iid, rid, bw_keyring__now_ms(), out);
+	bw_result r = bw_store_rotation_finish(s, iid, rid, bw_now_ms(), out);
 	struct inst *in = find(iid);
 	if (r == BW_OK && in && !in->destroyed && keks_load(s, in) != BW_OK)
 		bw_log(BW_LOG_ERROR, "cannot reload key-encryption keys", "instance_id", iid);
@@ -688,7 +681,7 @@ bw_result bw_keyring_info(const char *iid, struct bw_keyring_info *out)
 bw_result bw_keyring_destroy(const char *iid)
 {
 	pthread_mutex_lock(&kr.mu);
-	bw_result r = kr.running ? bw_store_keys_destroy(kr.s, iid, bw_keyring__now_ms()) : BW_ERR;
+	bw_result r = kr.running ? bw_store_keys_destroy(kr.s, iid, bw_now_ms()) : BW_ERR;
 	if (r == BW_OK) {
 		struct inst *in = find(iid);
 		if (in) {

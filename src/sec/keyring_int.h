@@ -54,7 +54,6 @@ BW_MUST_USE bw_result bw_keyring__finish(struct bw_store *s, const char *iid, co
 /* A new connection to the keyring's database, with secure_delete on. */
 BW_MUST_USE bw_result bw_keyring__open_store(struct bw_store **out);
 const struct bw_keyring_opts *bw_keyring__opts(void);
-long long bw_keyring__now_ms(void);
 /* Makes a KEK and its rotation (made or imported bytes) for bw_keyring_rotate. */
 BW_MUST_USE bw_result bw_keyring__rotate(const char *iid, const uint8_t *kek, const char *origin,
                                          struct bw_key_rotation *out);
