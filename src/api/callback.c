@@ -34,9 +34,7 @@ void bw_api_callbacks_create(struct bw_ctx *c)
 	    bw_api_str(c, "phone_number", 1, 64, true, &number) ||
 	    bw_api_str(c, "display_name", 1, 256, false, &name))
 		goto out;
-	bool too_long = false;
-	if (name && (strchr(name, '\n') || strchr(name, '\t') ||
-	             bw_cc_text_check(name, strlen(name), 64, &too_long))) {
+	if (name && !bw_cc_name_ok(name, 64)) {
 		bw_reply_error(c, 400, "InvalidParameter",
 		               "display_name is 1 to 64 characters without control characters",
 		               "display_name");

@@ -23,17 +23,6 @@
 #define MAX_NAME_CHARS 64
 #define MAX_ATTRS 32
 
-static bool name_ok(const char *s)
-{
-	size_t chars = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		chars += (*p & 0xc0) != 0x80;
-	}
-	return chars >= 1 && chars <= MAX_NAME_CHARS;
-}
-
 static bool email_ok(const char *s)
 {
 	const char *at = strchr(s, '@');
@@ -113,7 +102,7 @@ void bw_api_chats_create(struct bw_ctx *c)
 	    bw_api_str(c, "display_name", 1, 256, true, &name) ||
 	    bw_api_str(c, "email", 3, 254, false, &email) || attributes(c, &n.attributes))
 		goto out;
-	if (!name_ok(name)) {
+	if (!bw_cc_name_ok(name, MAX_NAME_CHARS)) {
 		bw_reply_error(c, 400, "InvalidParameter",
 		               "display_name is 1 to 64 characters without control characters",
 		               "display_name");

@@ -33,6 +33,12 @@ const char *bw_cc_text_check(const char *s, size_t n, long max, bool *too_long)
 	return NULL;
 }
 
+bool bw_cc_name_ok(const char *s, long max_chars)
+{
+	bool too_long;
+	return s && !strpbrk(s, "\n\t") && !bw_cc_text_check(s, strlen(s), max_chars, &too_long);
+}
+
 static void send_all_customers(struct cc_contact *c, const char *text, size_t len)
 {
 	for (int i = 0; i < c->ncust; i++)

@@ -120,6 +120,10 @@ char *bw_cc_metrics_text(void);
  * but newline and tab. NULL when fine, else a static reason; *too_long
  * tells the size case apart. */
 const char *bw_cc_text_check(const char *s, size_t n, long max, bool *too_long);
+/* A participant's display name: 1 to max_chars characters, no control
+ * character at all (C0, DEL, C1; no line break or tab either). The chat
+ * and the callback entry use it alike. */
+bool bw_cc_name_ok(const char *s, long max_chars);
 
 extern const struct bw_ws_ops bw_cc_customer_ws;
 extern const struct bw_ws_ops bw_cc_agent_ws;

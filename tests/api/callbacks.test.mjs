@@ -128,6 +128,8 @@ describe('callbacks', () => {
       [{ phone_number: '(202) 456-1111' }, 'entry_point'],
       [{ entry_point: ctx.callbackEntryPoint.id, phone_number: '(202) 456-1111', display_name: '' }, 'display_name'],
       [{ entry_point: ctx.callbackEntryPoint.id, phone_number: '(202) 456-1111', display_name: 'x'.repeat(65) }, 'display_name'],
+      [{ entry_point: ctx.callbackEntryPoint.id, phone_number: '(202) 456-1111', display_name: 'Grace\u0085' }, 'display_name'],
+      [{ entry_point: ctx.callbackEntryPoint.id, phone_number: '(202) 456-1111', display_name: 'Grace\nHopper' }, 'display_name'],
       [{ entry_point: ctx.callbackEntryPoint.id, phone_number: '(202) 456-1111', email: 'a@b.example' }, 'email'],
     ]) {
       const r = await api(d.url, 'POST', `/v1/public/instances/${ctx.iid}/callbacks`, { body, headers: { 'x-forwarded-for': nextV4() } });

@@ -78,6 +78,12 @@ describe('POST /v1/public/instances/{iid}/chats: bad bodies', () => {
       [{ entry_point: ep, display_name: 'é'.repeat(65) }, 'display_name'],
       [{ entry_point: ep, display_name: 42 }, 'display_name'],
       [{ entry_point: ep, display_name: ['Ada'] }, 'display_name'],
+      // no control character at all, as the callback entry (C0, DEL, C1, line breaks, tabs)
+      [{ entry_point: ep, display_name: 'Ada\u0085' }, 'display_name'],
+      [{ entry_point: ep, display_name: 'Ada\u009b[2J' }, 'display_name'],
+      [{ entry_point: ep, display_name: 'Ada\nLovelace' }, 'display_name'],
+      [{ entry_point: ep, display_name: 'Ada\tLovelace' }, 'display_name'],
+      [{ entry_point: ep, display_name: 'Ada\u007f' }, 'display_name'],
       [{ entry_point: ep, display_name: 'Ada', email: 'not-an-email' }, 'email'],
       [{ entry_point: ep, display_name: 'Ada', email: `${'a'.repeat(243)}@example.com` }, 'email'], // 255
       [{ entry_point: ep, display_name: 'Ada', email: 5 }, 'email'],
