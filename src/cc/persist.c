@@ -315,6 +315,16 @@ static void drain(struct bw_job *bj, void *ctx)
 	}
 }
 
+/* The newest ticket handed out (a caller whose job could not be made
+ * waits for what came before it). */
+static unsigned long long last_submitted(void)
+{
+	pthread_mutex_lock(&mu);
+	unsigned long long t = submitted;
+	pthread_mutex_unlock(&mu);
+	return t;
+}
+
 static unsigned long long submit(struct pjob *j)
 {
 	pthread_mutex_lock(&mu);
@@ -339,7 +349,7 @@ unsigned long long cc_persist_contact(const struct bw_contact *rec, char *custom
 	if (!j) {
 		wipe_free(customer_json, customer_json ? strlen(customer_json) : 0);
 		free(log);
-		return submitted;
+		return last_submitted();
 	}
 	j->kind = JOB_CONTACT;
 	j->rec = *rec;
@@ -360,7 +370,7 @@ unsigned long long cc_persist_message(const struct bw_contact_message *m, const 
 		free(j);
 		wipe_free(frame, frame ? strlen(frame) : 0);
 		wipe_free(agent_frame, agent_frame ? strlen(agent_frame) : 0);
-		return submitted;
+		return last_submitted();
 	}
 	memcpy(t, text, n);
 	t[n] = '\0';
@@ -378,7 +388,7 @@ unsigned long long cc_persist_status(const char *iid, const char *uid, const cha
 {
 	struct pjob *j = calloc(1, sizeof(*j));
 	if (!j)
-		return submitted;
+		return last_submitted();
 	j->kind = JOB_STATUS;
 	snprintf(j->rec.instance_id, sizeof(j->rec.instance_id), "%s", iid);
 	snprintf(j->uid, sizeof(j->uid), "%s", uid);
