@@ -25,9 +25,10 @@ static void add_header_lines(struct bw_ctx *c, const char *h)
 
 int bw_api_public_guard(struct bw_ctx *c, const struct bw_instance *in)
 {
-	bool denied;
-	int retry;
-	bw_guard_public(in->id, c->req->peer, &denied, &retry);
+	bool denied = c->req->guard.denied;
+	int retry = c->req->guard.retry_after_s;
+	if (!c->req->guard.done) /* judged on the loop already when it came without Origin */
+		bw_guard_public(in->id, c->req->peer, &denied, &retry);
 	if (denied) {
 		bw_reply_error(c, 403, "ContactBlocked",
 		               "contacts from this address are not accepted", NULL);

@@ -271,12 +271,12 @@ const struct bw_route bw_routes[] = {
 #undef AC
 
 	/* customers (public) */
-	R("POST", "/v1/public/instances/{iid}/chats", 0, BW_PERM_PUBLIC, bw_api_chats_create, BODY,
-	  "chats.create"),
+	R("POST", "/v1/public/instances/{iid}/chats", 0, BW_PERM_PUBLIC, bw_api_chats_create,
+	  BODY | BW_ROUTE_PUBLIC_GUARD, "chats.create"),
 	R("OPTIONS", "/v1/public/instances/{iid}/chats", 0, BW_PERM_PUBLIC, bw_api_public_preflight,
 	  0, NULL),
 	R("POST", "/v1/public/instances/{iid}/callbacks", 0, BW_PERM_PUBLIC,
-	  bw_api_callbacks_create, BODY, "callbacks.create"),
+	  bw_api_callbacks_create, BODY | BW_ROUTE_PUBLIC_GUARD, "callbacks.create"),
 	R("OPTIONS", "/v1/public/instances/{iid}/callbacks", 0, BW_PERM_PUBLIC,
 	  bw_api_public_preflight, 0, NULL),
 	{"GET", "/v1/public/chat", BW_KIND(BW_P_CUSTOMER), BW_PERM_AUTHENTICATED,

@@ -609,6 +609,7 @@ bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int dura
 	if (r != BW_OK)
 		return r;
 	bw_server_set_tick(tick);
+	bw_server_set_public_guard(bw_guard_public_inline);
 	return cc_persist_start(db_path, durability);
 }
 
@@ -621,6 +622,7 @@ static void free_agent(struct cc_agent *a)
 void bw_cc_stop(void)
 {
 	bw_server_set_tick(NULL);
+	bw_server_set_public_guard(NULL);
 	cc_invoke_stop();
 	cc_persist_stop();
 	for (size_t i = 0; i < cc__insts.cap; i++) {

@@ -172,6 +172,10 @@ void bw_guard_stop(void);
  * checks' first step), and the per-address request throttle counted at the
  * same time. *retry_after_s > 0 when throttled. */
 void bw_guard_public(const char *iid, const char *address, bool *denied, int *retry_after_s);
+/* The same on the loop for a request before it queues (the server's
+ * public guard, bw_server_set_public_guard): fills req->guard. */
+struct bw_req;
+void bw_guard_public_inline(struct bw_req *req);
 /* From a worker: deny list, then the filter's windows, for a new contact's
  * identifiers; counts them when accepted (see the verdict). */
 void bw_guard_contact(const char *iid, const struct bw_fraud_filter *f,

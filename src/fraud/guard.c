@@ -200,6 +200,17 @@ static void public_on_loop(void *arg)
 		bw_ignore(bw_fraud_count(rate, "", &rate_rule, key, now));
 }
 
+void bw_guard_public_inline(struct bw_req *req)
+{
+	if (req->nparams < 1 || !req->params[0])
+		return;
+	struct public_call p = {req->params[0], req->peer, false, 0};
+	public_on_loop(&p);
+	req->guard.done = true;
+	req->guard.denied = p.denied;
+	req->guard.retry_after_s = p.retry;
+}
+
 void bw_guard_public(const char *iid, const char *address, bool *denied, int *retry_after_s)
 {
 	struct public_call p = {iid, address, false, 0};

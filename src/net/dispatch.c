@@ -314,6 +314,13 @@ static bool offers_v1(const char *list)
 	return false;
 }
 
+static void (*public_guard)(struct bw_req *req);
+
+void bw_server_set_public_guard(void (*fn)(struct bw_req *req))
+{
+	public_guard = fn;
+}
+
 void bw_dispatch__request(struct bw_conn *c, struct bw_req *req)
 {
 	double t0 = bw_now_mono();
@@ -352,6 +359,18 @@ void bw_dispatch__request(struct bw_conn *c, struct bw_req *req)
 			bw_resp_set_error(&resp, 400, "InvalidParameter",
 			                  "the subprotocol bulwark.v1 must be offered", NULL);
 			c->close_after_reply = true;
+			reply_now(c, req, &resp, t0);
+			return;
+		}
+	}
+	if ((rt->flags & BW_ROUTE_PUBLIC_GUARD) && !req->origin && public_guard) {
+		public_guard(req);
+		if (req->guard.done && !req->guard.denied && req->guard.retry_after_s > 0) {
+			char s[16];
+			snprintf(s, sizeof(s), "%d", req->guard.retry_after_s);
+			bw_resp_set_error(&resp, 429, "Throttled",
+			                  "too many requests from this address; retry later", NULL);
+			bw_reply_header(&(struct bw_ctx){.resp = &resp}, "Retry-After", s);
 			reply_now(c, req, &resp, t0);
 			return;
 		}

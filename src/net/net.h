@@ -56,6 +56,13 @@ struct bw_req {
 	const struct bw_route *route;
 	char *params[BW_MAX_PARAMS];
 	int nparams;
+	/* A public entry without Origin is judged on the loop before it queues
+	 * (bw_server_set_public_guard): done says the address was counted,
+	 * denied and retry_after_s what came of it, for the handler. */
+	struct {
+		bool done, denied;
+		int retry_after_s;
+	} guard;
 };
 
 struct bw_resp {
@@ -100,6 +107,7 @@ enum {
 	BW_ROUTE_WS = 1 << 3,     /* a WebSocket upgrade route */
 	BW_ROUTE_AUDIT_READ = 1 << 4, /* a read of sensitive data: audited */
 	BW_ROUTE_MFA_SETUP = 1 << 5,  /* open to a session that must enroll MFA */
+	BW_ROUTE_PUBLIC_GUARD = 1 << 6, /* a public entry: deny list and throttle first (C10) */
 };
 
 #define BW_PERM_PUBLIC "PUBLIC"
@@ -169,6 +177,13 @@ void bw_loop_kick(const struct bw_loop_kick *k);
 BW_MUST_USE bw_result bw_worker_post(void (*fn)(struct bw_store *s, void *arg), void *arg);
 /* Called on the loop every sweep (100 ms): the engine's timers. */
 void bw_server_set_tick(void (*fn)(void));
+/* The loop-side judge of public entries (the deny list and the per-address
+ * throttle, C10): called on the loop for a BW_ROUTE_PUBLIC_GUARD route
+ * without an Origin header (origin checks need the store, so those go to
+ * a worker whole). It fills req->guard; a throttled request is answered
+ * 429 on the loop without reaching a worker, so that a flood of refused
+ * requests does not queue ahead of real customers. */
+void bw_server_set_public_guard(void (*fn)(struct bw_req *req));
 
 /* Gauges for /metrics (loop thread). */
 size_t bw_net_queue_depth(void);
