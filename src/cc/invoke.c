@@ -9,7 +9,12 @@
  * the longest an integration may take) is also kept by the tick, so that
  * a slow worker cannot hold a contact. When the server stops, what was
  * not sent is dropped and calls still out end with SHUTDOWN: the contact
- * stays where it is and the next start ends it (SERVER_RESTART). */
+ * stays where it is and the next start ends it (SERVER_RESTART).
+ *
+ * Secret references in the block's RequestAttributes come as names: the
+ * worker reads each from the vault just before it makes the call ready and
+ * adds it to the body, in memory wiped after use; a name the vault lacks
+ * means nothing is sent (NOT_MADE), like an integration's own credential. */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -19,10 +24,18 @@
 #include "cc/engine_int.h"
 #include "core/log.h"
 #include "integ/call.h"
+#include "integ/secrets.h"
 #include "net/egress.h"
 
 #define CALL_DEADLINE_MAX_MS 30000 /* BW_INTEG_TIMEOUT_MAX: no integration takes longer */
 #define CALL_GRACE_S 1.0           /* past the deadline, the tick steps in for the egress */
+#define CALL_SECRETS_MAX 32        /* BW_FLOW_MAX_ATTRIBUTES: one per attribute at most */
+
+/* A secret reference: names only, the value is read on the worker. */
+struct cc_secret_ref {
+	char attribute[BW_SECRET_NAME_MAX + 1];
+	char name[BW_SECRET_NAME_MAX + 1];
+};
 
 struct cc_call {
 	struct cc_call *next; /* in the ready queue */
@@ -33,6 +46,8 @@ struct cc_call {
 	char *path;
 	char *body;
 	size_t body_len;
+	struct cc_secret_ref *secrets;
+	size_t nsecrets;
 	bw_result prepared;
 	struct bw_integ_call call; /* filled on the worker */
 };
@@ -51,6 +66,7 @@ static void call_free(struct cc_call *k)
 		sodium_memzero(k->body, k->body_len);
 		free(k->body);
 	}
+	free(k->secrets);
 	free(k);
 }
 
@@ -131,19 +147,134 @@ static void ready_drain(void)
 
 static const struct bw_loop_kick ready_kick = {ready_drain};
 
-/* On a worker: the integration, its checks and its credential. */
-static void prepare(struct bw_store *s, void *arg)
+/* Is s (n bytes) UTF-8 (RFC 3629: no overlong form, surrogate or code
+ * point past U+10FFFF)? A JSON body carries nothing else. */
+static bool utf8_ok(const unsigned char *s, size_t n)
 {
-	struct cc_call *k = arg;
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t len = c < 0x80             ? 1
+		             : (c & 0xe0) == 0xc0 ? 2
+		             : (c & 0xf0) == 0xe0 ? 3
+		             : (c & 0xf8) == 0xf0 ? 4
+		                                  : 0;
+		if (!len || i + len > n || c == 0xc0 || c == 0xc1 || c > 0xf4)
+			return false;
+		for (size_t j = 1; j < len; j++)
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+		if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/* Appends v as the text of a JSON string (quotes, backslash and control
+ * bytes escaped) at out + *len; out has room for 6 bytes per byte of v. */
+static void put_json_text(char *out, size_t *len, const char *v)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			out[(*len)++] = '\\';
+			out[(*len)++] = (char)*p;
+		} else if (*p < 0x20) {
+			memcpy(out + *len, "\\u00", 4);
+			out[*len + 4] = hex[*p >> 4];
+			out[*len + 5] = hex[*p & 15];
+			*len += 6;
+		} else {
+			out[(*len)++] = (char)*p;
+		}
+	}
+}
+
+/* The block's body (a compact JSON object) with each secret reference's
+ * current value added as ,"<attribute>":"<value>", into *out (wiped and
+ * freed by the caller). The values read go back to the vault's wiped
+ * memory at once. BW_CONFLICT when the vault has no such secret or it is
+ * not text; why names the secret and the attribute, never a value. */
+static bw_result with_secrets(struct bw_store *s, const struct cc_call *k, char **out,
+                              size_t *outlen, char *why, size_t whysz)
+{
+	char *vals[CALL_SECRETS_MAX] = {0};
+	size_t need = k->body_len + 1, len;
+	bw_result r = BW_OK;
+	if (!k->body || k->body_len < 2 || k->body[k->body_len - 1] != '}' ||
+	    k->nsecrets > CALL_SECRETS_MAX)
+		return BW_ERR;
+	for (size_t i = 0; i < k->nsecrets; i++) {
+		const struct cc_secret_ref *ref = &k->secrets[i];
+		r = bw_secret_read(s, k->iid, ref->name, &vals[i]);
+		if (r == BW_NOTFOUND ||
+		    (r == BW_OK && !utf8_ok((unsigned char *)vals[i], strlen(vals[i])))) {
+			snprintf(why, whysz, "the secret \"%s\" named by RequestAttributes.%s %s",
+			         ref->name, ref->attribute,
+			         r == BW_NOTFOUND ? "is not in the secrets vault"
+			                          : "is not UTF-8 text");
+			r = BW_CONFLICT;
+		}
+		if (r != BW_OK)
+			goto out;
+		need += strlen(ref->attribute) + 8 + 6 * strlen(vals[i]); /* ,"a":"v" */
+	}
+	*out = malloc(need);
+	if (!*out) {
+		r = BW_NOMEM;
+		goto out;
+	}
+	len = k->body_len - 1; /* without its '}' */
+	memcpy(*out, k->body, len);
+	for (size_t i = 0; i < k->nsecrets; i++) {
+		/* An attribute name needs no escaping ([A-Za-z0-9._-]). */
+		len += (size_t)snprintf(*out + len, need - len, "%s\"%s\":\"", len > 1 ? "," : "",
+		                        k->secrets[i].attribute);
+		put_json_text(*out, &len, vals[i]);
+		(*out)[len++] = '"';
+	}
+	(*out)[len++] = '}';
+	*outlen = len;
+out:
+	for (size_t i = 0; i < k->nsecrets && i < CALL_SECRETS_MAX; i++)
+		bw_secret_free(vals[i]);
+	return r == BW_INVALID ? BW_ERR : r;
+}
+
+/* The integration, the body's secrets, its checks and its credential. */
+static bw_result make_ready(struct bw_store *s, struct cc_call *k, char *why, size_t whysz)
+{
 	struct bw_integ_call_spec spec = {.method = k->method,
 	                                  .path = k->path,
 	                                  .body = k->body,
 	                                  .body_len = k->body_len,
 	                                  .contact_id = k->cid};
-	char why[256];
-	k->prepared = s ? bw_integ_call_prepare(s, k->iid, k->integration_id, &spec, &k->call, why,
-	                                        sizeof(why))
-	                : BW_ERR;
+	char *body = NULL;
+	size_t body_len = 0;
+	bw_result r = bw_integ_call_open(s, k->iid, k->integration_id, &k->call);
+	if (r == BW_NOTFOUND)
+		snprintf(why, whysz, "no such integration");
+	if (r == BW_OK && k->nsecrets) {
+		r = with_secrets(s, k, &body, &body_len, why, whysz);
+		spec.body = body;
+		spec.body_len = body_len;
+	}
+	if (r == BW_OK)
+		r = bw_integ_call_build(s, &k->call, &spec, why, whysz);
+	if (body) {
+		sodium_memzero(body, body_len);
+		free(body);
+	}
+	return r;
+}
+
+/* On a worker: makes the call ready and hands it to the loop. */
+static void prepare(struct bw_store *s, void *arg)
+{
+	struct cc_call *k = arg;
+	char why[256] = "";
+	k->prepared = s ? make_ready(s, k, why, sizeof(why)) : BW_ERR;
 	if (k->prepared != BW_OK)
 		bw_log(BW_LOG_WARN, "integration call not made", "integration", k->integration_id,
 		       "contact", k->cid, "reason", k->prepared == BW_ERR ? "internal error" : why);
@@ -179,7 +310,18 @@ int cc_invoke_start(void *ctx, const struct bw_flow_call *call)
 			k->body_len = call->body_len;
 		}
 	}
-	if (!k->path || (call->body && !k->body) || bw_worker_post(prepare, k) != BW_OK) {
+	if (call->nsecrets && call->body && call->nsecrets <= CALL_SECRETS_MAX) {
+		k->secrets = calloc(call->nsecrets, sizeof(*k->secrets));
+		for (size_t i = 0; k->secrets && i < call->nsecrets; i++) {
+			snprintf(k->secrets[i].attribute, sizeof(k->secrets[i].attribute), "%s",
+			         call->secrets[i].attribute);
+			snprintf(k->secrets[i].name, sizeof(k->secrets[i].name), "%s",
+			         call->secrets[i].name);
+		}
+		k->nsecrets = k->secrets ? call->nsecrets : 0;
+	}
+	if (!k->path || (call->body && !k->body) || k->nsecrets != call->nsecrets ||
+	    bw_worker_post(prepare, k) != BW_OK) {
 		call_free(k);
 		return -1;
 	}

@@ -257,7 +257,24 @@ static bool sensitive_key(const char *k)
 	return false;
 }
 
-static void scan(struct bw_flow_check *ck, const json_t *v, const char *path, int depth)
+/* Is obj the RequestAttributes of an InvokeIntegration action of doc? Only
+ * there is {"secret": "<name>"} a reference (a name) and not a literal. */
+static bool invoke_attributes(const json_t *doc, const json_t *obj)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(doc, "Actions"), i, a)
+	{
+		const char *type = json_string_value(json_object_get(a, "Type"));
+		if (type && !strcmp(type, "InvokeIntegration") &&
+		    json_object_get(json_object_get(a, "Parameters"), "RequestAttributes") == obj)
+			return true;
+	}
+	return false;
+}
+
+static void scan(struct bw_flow_check *ck, const json_t *doc, const json_t *v, const char *path,
+                 int depth)
 {
 	if (depth > BW_JSON_DEPTH_GUARD)
 		return;
@@ -287,7 +304,14 @@ static void scan(struct bw_flow_check *ck, const json_t *v, const char *path, in
 				               "secrets vault");
 				continue;
 			}
-			scan(ck, m, p, depth + 1);
+			if (bw_flow__secret_ref(m) && invoke_attributes(doc, v)) {
+				/* A vault name: only the name is scanned, as any string. */
+				char q[BW_FLOW_PATH_MAX];
+				bw_flow__path_key(q, sizeof(q), p, "secret");
+				scan(ck, doc, json_object_get(m, "secret"), q, depth + 2);
+				continue;
+			}
+			scan(ck, doc, m, p, depth + 1);
 		}
 		return;
 	}
@@ -297,12 +321,12 @@ static void scan(struct bw_flow_check *ck, const json_t *v, const char *path, in
 		json_array_foreach(v, i, m)
 		{
 			bw_flow__pathf(p, sizeof(p), "%s[%zu]", path, i);
-			scan(ck, m, p, depth + 1);
+			scan(ck, doc, m, p, depth + 1);
 		}
 	}
 }
 
 void bw_flow__scan_credentials(struct bw_flow_check *ck, const json_t *doc)
 {
-	scan(ck, doc, "", 0);
+	scan(ck, doc, doc, "", 0);
 }

@@ -35,15 +35,31 @@ void bw_flow_free(struct bw_flow *f);
 
 /* ---- running a flow (src/flow/exec.c; the engine, loop thread) ---- */
 
+/* A RequestAttributes value {"secret": "<name>"}: the attribute carries the
+ * current value of the instance's vault secret of that name. The flow never
+ * reads it: the host does, on a worker, at call time, and puts it only into
+ * that request's body. */
+struct bw_flow_secret_ref {
+	const char *attribute; /* the member of the body */
+	const char *name;      /* the vault secret's name ([A-Za-z0-9._-]{1,64}) */
+};
+
 /* An InvokeIntegration call as the block asks for it: only the attributes
- * its RequestAttributes names, their values resolved. */
+ * its RequestAttributes names, their values resolved, but for secret
+ * references, which are passed as names. */
 struct bw_flow_call {
 	const char *integration_id;
 	const char *method; /* "GET" or "POST" */
 	const char *path;   /* GET: with the attributes as its query */
-	const char *body;   /* POST: a JSON object of the attributes; GET: NULL */
+	const char *body;   /* POST: a JSON object of the attributes but those in
+	                     * secrets; GET: NULL */
 	size_t body_len;
 	long timeout_ms; /* TimeoutSeconds, or 0: the integration's own timeout */
+	/* POST only (a GET with one is refused at publish): members the host
+	 * adds to body, each the value of a vault secret read at call time; a
+	 * secret the vault does not hold makes the call NOT_MADE. */
+	const struct bw_flow_secret_ref *secrets;
+	size_t nsecrets;
 };
 
 /* How the call ended, for bw_flow_resume. */

@@ -157,6 +157,10 @@ bool bw_flow__attr_name_ok(const char *s);
  * ($.StoredCustomerInput, $.Attributes.<name>, $.ContactId, $.Channel,
  * $.CustomerEndpoint.Address, $.InstanceId). */
 int bw_flow__value(struct bw_flow_check *ck, const json_t *v, const char *path);
+/* The vault secret's name when v is a secret reference, {"secret": "<name>"}
+ * with exactly that member and a name of [A-Za-z0-9._-]{1,64}; else NULL.
+ * Only InvokeIntegration's RequestAttributes take one. */
+const char *bw_flow__secret_ref(const json_t *v);
 /* Conditions use only these operators, each with one operand (a value).
  * path is the Parameters path validate() was given. */
 int bw_flow__conds(struct bw_flow_check *ck, const struct bw_flow_action *a, const char *path,
@@ -173,7 +177,8 @@ bool bw_flow__utf8_text(const char *s, size_t n, bool lines, size_t *chars);
 /* Reachability, loops without a waiting block, customer input read before
  * validation. */
 void bw_flow__analyze(struct bw_flow_check *ck, const struct bw_flow *f);
-/* Literal credentials anywhere in the document. */
+/* Literal credentials anywhere in the document ({"secret": "<name>"} in an
+ * InvokeIntegration's RequestAttributes is a vault name, not a literal). */
 void bw_flow__scan_credentials(struct bw_flow_check *ck, const json_t *doc);
 /* Does any string under v mention $.StoredCustomerInput? Its path in where. */
 bool bw_flow__mentions_input(const json_t *v, const char *path, char *where, size_t n);

@@ -288,6 +288,16 @@ int bw_flow__value(struct bw_flow_check *ck, const json_t *v, const char *path)
 	return 0;
 }
 
+const char *bw_flow__secret_ref(const json_t *v)
+{
+	const json_t *name = json_object_get(v, "secret");
+	if (!json_is_object(v) || json_object_size(v) != 1 || !json_is_string(name) ||
+	    strlen(json_string_value(name)) != json_string_length(name) ||
+	    !bw_flow__attr_name_ok(json_string_value(name)))
+		return NULL;
+	return json_string_value(name);
+}
+
 void bw_flow__action_path(char *out, size_t n, const char *params_path)
 {
 	const char *dot = strrchr(params_path, '.');

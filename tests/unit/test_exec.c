@@ -43,6 +43,8 @@ struct host {
 	size_t ncalls;
 	char *call_integration, *call_method, *call_path, *call_body;
 	long call_timeout_ms;
+	size_t call_nsecrets; /* secret references: attribute and name */
+	char *call_secret_attr[8], *call_secret_name[8];
 };
 
 static char *dup_or_fail(const char *s)
@@ -164,6 +166,13 @@ static int h_invoke(void *ctx, const struct bw_flow_call *call)
 	if (call->body)
 		assert_int_equal(strlen(call->body), call->body_len);
 	h->call_timeout_ms = call->timeout_ms;
+	assert_true(call->nsecrets <= 8);
+	assert_true(!call->nsecrets == !call->secrets);
+	for (size_t i = 0; i < call->nsecrets; i++) {
+		replace(&h->call_secret_attr[i], call->secrets[i].attribute);
+		replace(&h->call_secret_name[i], call->secrets[i].name);
+	}
+	h->call_nsecrets = call->nsecrets;
 	return h->invoke_result;
 }
 
@@ -225,6 +234,10 @@ static void host_free(struct host *h)
 	free(h->call_method);
 	free(h->call_path);
 	free(h->call_body);
+	for (size_t i = 0; i < 8; i++) {
+		free(h->call_secret_attr[i]);
+		free(h->call_secret_name[i]);
+	}
 }
 
 static bool has_log(const struct host *h, const char *line)
@@ -1036,6 +1049,59 @@ static void test_invoke_get(void **state)
 	bw_flow_free(f);
 }
 
+/* A secret reference goes to the host as a name: the runner reads nothing
+ * (no attribute of that name, no value), and the body holds only the other
+ * attributes; the host adds the secret when it makes the call. */
+static void test_invoke_secret(void **state)
+{
+	(void)state;
+	struct bw_flow *f = load(INVOKE_FLOW(
+		"{'IntegrationId': 'crm', 'Path': '/lookup',"
+		" 'RequestAttributes': {'account': '$.Attributes.acct', 'apiKey': {'secret': 'crm-api-key'},"
+		"  'sig': {'secret': 'signing.key_2'}}}"));
+	struct host h;
+	host_init(&h);
+	assert_int_equal(h_attr_set(&h, "acct", "A-981"), 0);
+	/* An attribute named like the secret: never taken for it. */
+	assert_int_equal(h_attr_set(&h, "crm-api-key", "from-attributes"), 0);
+	struct bw_flow_answer ans = response(204, NULL);
+	pend_then(f, &h, &ans, "Next", "done");
+	assert_int_equal(h.ncalls, 1);
+	assert_string_equal(h.call_method, "POST");
+	json_t *body = json_loads(h.call_body, 0, NULL);
+	json_t *want = J("{'account': 'A-981'}");
+	assert_true(json_equal(body, want));
+	json_decref(body);
+	json_decref(want);
+	assert_int_equal(h.call_nsecrets, 2);
+	assert_string_equal(h.call_secret_attr[0], "apiKey");
+	assert_string_equal(h.call_secret_name[0], "crm-api-key");
+	assert_string_equal(h.call_secret_attr[1], "sig");
+	assert_string_equal(h.call_secret_name[1], "signing.key_2");
+	for (size_t i = 0; i < h.nlogs; i++)
+		assert_not_contains(h.logs[i], "crm-api-key");
+	host_free(&h);
+	bw_flow_free(f);
+
+	/* Only secrets: the body is {} and the host adds them all. */
+	f = load(INVOKE_FLOW("{'IntegrationId': 'crm', 'RequestAttributes': {'k': {'secret': 's'}}}"));
+	host_init(&h);
+	pend_then(f, &h, &ans, "Next", "done");
+	assert_string_equal(h.call_body, "{}");
+	assert_int_equal(h.call_nsecrets, 1);
+	assert_string_equal(h.call_secret_name[0], "s");
+	host_free(&h);
+	bw_flow_free(f);
+
+	/* No reference: none passed. */
+	f = load(INVOKE_FLOW("{'IntegrationId': 'crm', 'RequestAttributes': {'k': 'v'}}"));
+	host_init(&h);
+	pend_then(f, &h, &ans, "Next", "done");
+	assert_int_equal(h.call_nsecrets, 0);
+	host_free(&h);
+	bw_flow_free(f);
+}
+
 static void test_invoke_branches(void **state)
 {
 	(void)state;
@@ -1257,6 +1323,7 @@ int main(void)
 		cmocka_unit_test(test_seams),
 		cmocka_unit_test(test_invoke_post),
 		cmocka_unit_test(test_invoke_get),
+		cmocka_unit_test(test_invoke_secret),
 		cmocka_unit_test(test_invoke_branches),
 		cmocka_unit_test(test_step_limit_spin),
 		cmocka_unit_test(test_step_limit_across_inputs),

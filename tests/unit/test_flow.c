@@ -571,6 +571,88 @@ static void test_credentials(void **state)
 	json_decref(doc);
 }
 
+/* InvokeIntegration's RequestAttributes may name a vault secret,
+ * {"secret": "<name>"}: the credential scan takes it for a name, not a
+ * literal, there and only there; its shape is checked; never with GET. */
+static void test_secret_refs(void **state)
+{
+	(void)state;
+	const char *attrs = "Actions[10].Parameters.RequestAttributes";
+	char path[160];
+	/* The reference form passes, also under names the scan watches. */
+	json_t *doc = all_blocks();
+	set_param(doc, 10, "RequestAttributes",
+	          J("{'phone': '$.StoredCustomerInput', 'apiKey': {'secret': 'crm-api-key'},"
+	            " 'client_secret': {'secret': 'a.b_C-9'}, 'password': {'secret': 'db-pass'}}"));
+	assert_valid_doc(doc);
+	/* A literal under such a name is still refused, beside a reference. */
+	doc = all_blocks();
+	set_param(doc, 10, "RequestAttributes",
+	          J("{'apiKey': 'hunter2', 'other': {'secret': 'crm-api-key'}}"));
+	snprintf(path, sizeof(path), "%s.apiKey", attrs);
+	assert_error_at(doc, path, "secrets vault");
+	/* The name itself is scanned like any string. */
+	doc = all_blocks();
+	set_param(doc, 10, "RequestAttributes", J("{'k': {'secret': 'AKIAIOSFODNN7EXAMPLE'}}"));
+	snprintf(path, sizeof(path), "%s.k.secret", attrs);
+	assert_error_at(doc, path, "an AWS access key id");
+	/* Bad shapes, each named by its path (a key that is not a plain name
+	 * in brackets). */
+	const char *bad[] = {
+	    "{'secret': 'bad name'}", "{'secret': ''}", "{'secret': 5}", "{'secret': null}",
+	    "{'Secret': 'crm-api-key'}", "{}", "{'secret': 'crm-api-key', 'version': '2'}",
+	    "{'secret': {'secret': 'crm-api-key'}}",
+	    "{'secret': 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'}", /* 65 */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		doc = all_blocks();
+		json_t *ra = J("{}");
+		json_object_set_new(ra, "crm-key", J(bad[i]));
+		set_param(doc, 10, "RequestAttributes", ra);
+		snprintf(path, sizeof(path), "%s[\"crm-key\"]", attrs);
+		assert_error_at(doc, path, "a secret reference is {\"secret\": \"<name>\"}");
+	}
+	json_t *not_text[] = {json_integer(5), json_true(), J("['crm-api-key']")};
+	for (size_t i = 0; i < sizeof(not_text) / sizeof(not_text[0]); i++) {
+		doc = all_blocks();
+		json_t *ra = J("{}");
+		json_object_set_new(ra, "key", not_text[i]);
+		set_param(doc, 10, "RequestAttributes", ra);
+		snprintf(path, sizeof(path), "%s.key", attrs);
+		assert_error_at(doc, path, "must be a string or a secret reference");
+	}
+	/* 64 characters is fine. */
+	doc = all_blocks();
+	set_param(doc, 10, "RequestAttributes",
+	          J("{'k': {'secret': 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'}}"));
+	assert_valid_doc(doc);
+	/* GET would put it in the URL. */
+	doc = all_blocks();
+	set_param(doc, 10, "Method", json_string("GET"));
+	set_param(doc, 10, "RequestAttributes",
+	          J("{'phone': '$.StoredCustomerInput', 'apiKey': {'secret': 'crm-api-key'}}"));
+	snprintf(path, sizeof(path), "%s.apiKey", attrs);
+	assert_error_at(doc, path, "cannot be sent with Method GET");
+	/* Other blocks' values stay text; elsewhere the form is a literal. */
+	doc = all_blocks();
+	set_param(doc, 7, "Attributes", J("{'k': {'secret': 'crm-api-key'}}"));
+	assert_error_at(doc, "Actions[7].Parameters.Attributes.k", "must be a string");
+	doc = all_blocks();
+	set_param(doc, 7, "Attributes", J("{'k': {'secret': 'crm-api-key'}}"));
+	assert_error_at(doc, "Actions[7].Parameters.Attributes.k.secret", "secrets vault");
+	doc = base();
+	json_object_set_new(doc, "Metadata", J("{'notes': {'secret': 'crm-api-key'}}"));
+	assert_error_at(doc, "Metadata.notes.secret", "secrets vault");
+	/* The same object in an action of another type at the same place. */
+	doc = all_blocks();
+	json_t *a = action(doc, 10);
+	json_object_set_new(a, "Type", json_string("UpdateContactAttributes"));
+	json_object_set_new(a, "Parameters",
+	                    J("{'RequestAttributes': {'k': {'secret': 'crm-api-key'}}}"));
+	snprintf(path, sizeof(path), "%s.k.secret", attrs);
+	assert_error_at(doc, path, "secrets vault");
+}
+
 /* A chain of n MessageParticipant actions ending in a disconnect. */
 static json_t *chain(size_t n)
 {
@@ -642,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_loops),
 		cmocka_unit_test(test_input_before_validation),
 		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_secret_refs),
 		cmocka_unit_test(test_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,12 @@
  * holding the loop: the host makes the call (a worker makes it ready, the
  * egress sends it) and resumes the action with how it ended. A 2xx JSON
  * object answer sets the contact's attributes from its top-level scalar
- * members. Nothing of a request or an answer reaches the flow log. */
+ * members. Nothing of a request or an answer reaches the flow log.
+ *
+ * A RequestAttributes value may also be {"secret": "<name>"}: the block
+ * passes the name, never a value, and the host reads the vault secret at
+ * call time into that request's body only (flow.h, struct
+ * bw_flow_secret_ref). POST only: a GET would put it in the URL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,26 @@ static bool path_ok(const char *p)
 	    strcasestr(p, "%5c"))
 		return false;
 	return !(n >= 3 && !strcmp(p + n - 3, "/..")) && !(n >= 2 && !strcmp(p + n - 2, "/."));
+}
+
+/* A secret reference: its shape, and never in a GET's query (a URL ends up
+ * in access logs, the receiver's and any proxy's). */
+static int secret_value(struct bw_flow_check *ck, const json_t *v, const char *path,
+                        const char *method)
+{
+	if (!bw_flow__secret_ref(v)) {
+		bw_flow__error(ck, path,
+		               "a secret reference is {\"secret\": \"<name>\"} and nothing "
+		               "else, the name 1 to 64 of letters, digits, '.', '_', '-'");
+		return -1;
+	}
+	if (method && !strcmp(method, "GET")) {
+		bw_flow__error(ck, path,
+		               "a secret cannot be sent with Method GET (it would be in the "
+		               "URL, and so in access logs): use POST");
+		return -1;
+	}
+	return 0;
 }
 
 static int ii_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
@@ -62,6 +87,13 @@ static int ii_validate(struct bw_flow_check *ck, const struct bw_flow_action *a,
 		if (!bw_flow__attr_name_ok(k)) {
 			bw_flow__error(ck, r, "an attribute name is 1 to 64 of letters, digits, '.', '_', '-'");
 			bad = -1;
+		} else if (json_is_object(v)) {
+			bad |= secret_value(ck, v, r, m);
+		} else if (!json_is_string(v)) {
+			bw_flow__error(ck, r,
+			               "must be a string or a secret reference {\"secret\": "
+			               "\"<name>\"}");
+			bad = -1;
 		} else if (bw_flow__value(ck, v, r) != 0) {
 			bad = -1;
 		}
@@ -93,7 +125,8 @@ static bool put_encoded(char *out, size_t n, size_t *len, const char *s)
 	return true;
 }
 
-/* GET: path?name=value&... into out; false when it passes the limit. */
+/* GET: path?name=value&... into out; false when it passes the limit or
+ * meets a secret reference (refused at publish: never in a URL). */
 static bool query_path(const struct bw_flow_exec *x, const char *path, const json_t *attrs,
                        char *out, size_t n)
 {
@@ -105,7 +138,7 @@ static bool query_path(const struct bw_flow_exec *x, const char *path, const jso
 		return false;
 	json_object_foreach((json_t *)attrs, k, v)
 	{
-		if (len + 2 >= n)
+		if (len + 2 >= n || json_is_object(v))
 			return false;
 		out[len++] = sep;
 		sep = '&';
@@ -138,6 +171,7 @@ static struct bw_branch ii_run(const struct bw_flow_exec *x, const struct bw_flo
 	    .path = path ? path : "/",
 	    .timeout_ms = timeout_ms(a->params),
 	};
+	struct bw_flow_secret_ref refs[BW_FLOW_MAX_ATTRIBUTES];
 	char *query = NULL, *body = NULL;
 	int rc = -1;
 	if (!x->h->invoke || !call.integration_id)
@@ -153,7 +187,10 @@ static struct bw_branch ii_run(const struct bw_flow_exec *x, const struct bw_flo
 		json_t *v;
 		json_object_foreach((json_t *)attrs, k, v)
 		{
-			if (o)
+			const char *name = bw_flow__secret_ref(v);
+			if (name && call.nsecrets < BW_FLOW_MAX_ATTRIBUTES)
+				refs[call.nsecrets++] = (struct bw_flow_secret_ref){k, name};
+			else if (o && !name)
 				json_object_set_new(o, k, json_string(bw_flow__resolve(x, v)));
 		}
 		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -162,6 +199,7 @@ static struct bw_branch ii_run(const struct bw_flow_exec *x, const struct bw_flo
 			goto out;
 		call.body = body;
 		call.body_len = strlen(body);
+		call.secrets = call.nsecrets ? refs : NULL;
 	}
 	rc = x->h->invoke(x->ctx, &call);
 out:
