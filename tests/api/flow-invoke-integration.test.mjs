@@ -15,13 +15,21 @@
 //   role auth: the receiver verifies the Bearer token against the JWKS
 //     (the contact claim and the body digest);
 //   a call still out when the daemon stops: it exits cleanly (0; under
-//     ASan, leaks too).
+//     ASan, leaks too);
+//   a RequestAttributes value {"secret": "<name>"} (C7): the vault secret's
+//     current value reaches the receiver in the body under its attribute,
+//     and nothing else holds it: no API response (contact record, flow log,
+//     transcript, the flow), the daemon's log, the database file, WAL and
+//     shm (running and stopped); after a rotation the next call carries the
+//     new value; a missing secret → NoMatchingError with nothing sent;
+//     publishing refuses a bad reference and a secret with GET.
 // The flow log names blocks and branches only; no value reaches it. Nothing
 // sleeps to synchronize: frames, records and counters are waited for with
 // deadlines. No packet goes to an address that is not on this machine.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { initData, startDaemon, removeTempDir, api, show, waitFor } from './lib/daemon.mjs';
@@ -114,16 +122,42 @@ before(async () => {
   two = await new Receiver('127.0.0.2').listen();
 });
 
+// Every vault value this file writes (secretValue), and the files of the
+// data directory holding any of them (as UTF-8 text, or JSON-escaped).
+const vaultValues = [];
+function secretValue(label) {
+  // A quote, a backslash, a tab and a non-ASCII letter: the body escapes them.
+  const v = `${label}-"q\\\té-${crypto.randomBytes(18).toString('base64url')}`;
+  vaultValues.push(v);
+  return v;
+}
+const valueForms = (v) => [Buffer.from(v), Buffer.from(JSON.stringify(v).slice(1, -1))];
+function filesHoldingValues() {
+  const found = [];
+  for (const f of fs.readdirSync(init.data)) {
+    const p = path.join(init.data, f);
+    if (!fs.statSync(p).isFile()) continue;
+    const bytes = fs.readFileSync(p);
+    for (const v of vaultValues) if (valueForms(v).some((b) => bytes.includes(b))) found.push(`${f}: ${v}`);
+  }
+  return found;
+}
+const textHoldsValue = (text) => vaultValues.some((v) => valueForms(v).some((b) => text.includes(b.toString())));
+
 after(async () => {
   const code = await d?.stop();
   await one?.close();
   await two?.close();
+  const stoppedFiles = init ? filesHoldingValues() : [];
   removeTempDir(init.dir);
   assert.equal(code, 0, `daemon exit code ${code}\nstderr:\n${d?.stderr.slice(-4000)}`);
   // The log names integrations and contacts, never a value sent or received.
   const log = `${d.stderr}${d.stdoutAfterReady}`;
   assert.ok(log.includes('integration call not made'), 'the calls that could not be made are logged');
   for (const v of ['A-981', 'do-not-send', 'gold', 'Bearer']) assert.ok(!log.includes(v), `the log holds ${v}`);
+  assert.ok(vaultValues.length >= 2, 'the vault tests ran');
+  assert.ok(!textHoldsValue(log), 'the log holds a vault value');
+  assert.deepEqual(stoppedFiles, [], 'the stopped database holds a vault value');
 });
 
 const integration = (extra = {}) => createIntegration(d, ctx.admin, ctx.iid, {
@@ -185,6 +219,123 @@ async function callBranches(cid) {
   for (const v of [ATTRIBUTES.account, ATTRIBUTES.secret_note, 'gold']) assert.ok(!text.includes(v), `the flow log holds ${v}`);
   return items.filter((e) => e.action_id === 'call').map((e) => e.branch);
 }
+
+describe('InvokeIntegration with a vault secret (C7)', () => {
+  const secretsPath = (rest = '') => `/v1/instances/${ctx.iid}/secrets${rest}`;
+  const responses = []; // every API answer of these tests, searched for values
+  async function call(method, p, body) {
+    const r = await api(d.url, method, p, { key: ctx.admin, body });
+    responses.push({ what: `${method} ${p}`, text: `${[...r.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.text}` });
+    return r;
+  }
+  let ig;
+  let secret; // {id, name}
+  let entry;
+  const name = `crm-key-${crypto.randomBytes(4).toString('hex')}`;
+
+  /** Everything the API shows of a contact: none may hold a value. */
+  async function everythingAbout(cid) {
+    const rec = await waitContact(d, ctx.admin, ctx.iid, cid, (c) => c.state === 'ENDED');
+    for (const p of [`/contacts/${cid}`, `/contacts/${cid}/flow-log?limit=1000`, `/contacts/${cid}/transcript`]) {
+      const r = await call('GET', `/v1/instances/${ctx.iid}${p}`);
+      assert.equal(r.status, 200, `${p}: ${show(r)}`);
+    }
+    return rec;
+  }
+
+  test('the current value reaches the receiver in the body under its attribute, and nowhere else', async () => {
+    const v1 = secretValue('sv1');
+    const c = await call('POST', secretsPath(), { name, value: v1 });
+    assert.equal(c.status, 201, show(c));
+    secret = c.json;
+    ig = await integration();
+    entry = await entryFor({
+      IntegrationId: ig.id, Path: '/crm',
+      RequestAttributes: { account: '$.Attributes.account', apiKey: { secret: name } },
+    });
+    const n = one.requests.length;
+    const { cid } = await run(entry, { said: SAID.found });
+    assert.equal(one.requests.length, n + 1);
+    assert.deepEqual(JSON.parse(one.requests[n].body), { account: 'A-981', apiKey: v1 });
+    assert.equal(one.requests[n].url, '/crm');
+
+    const rec = await everythingAbout(cid);
+    assert.equal(rec.attributes.apiKey, undefined, 'the secret became an attribute');
+    assert.deepEqual(await callBranches(cid), ['Wait', 'Next']);
+    // The flow holds the name, as published.
+    const flowId = entry.entryPoint.flow_id;
+    for (const p of [`/flows/${flowId}`, `/flows/${flowId}/versions/1`, '/flows?limit=1000']) {
+      const g = await call('GET', `/v1/instances/${ctx.iid}${p}`);
+      assert.equal(g.status, 200, `${p}: ${show(g)}`);
+    }
+    assert.ok(responses.some((r) => r.text.includes(`{"secret":"${name}"}`)), 'the flow shows the reference');
+    const leaks = responses.filter((r) => textHoldsValue(r.text)).map((r) => r.what);
+    assert.deepEqual(leaks, [], 'an API answer holds the value');
+  });
+
+  test('after a rotation the next call carries the new value', async () => {
+    const v2 = secretValue('sv2');
+    const r = await call('POST', secretsPath(`/${secret.id}/rotate`), { value: v2 });
+    assert.equal(r.status, 200, show(r));
+    const n = one.requests.length;
+    const { cid } = await run(entry, { said: SAID.found });
+    assert.equal(one.requests.length, n + 1);
+    assert.deepEqual(JSON.parse(one.requests[n].body), { account: 'A-981', apiKey: v2 });
+    await everythingAbout(cid);
+    assert.deepEqual(responses.filter((x) => textHoldsValue(x.text)).map((x) => x.what), []);
+  });
+
+  test('a missing secret (never made, or deleted): NoMatchingError, and nothing is sent', async () => {
+    const missing = await entryFor({
+      IntegrationId: ig.id, Path: '/crm', RequestAttributes: { account: '$.Attributes.account', apiKey: { secret: 'no-such-secret' } },
+    });
+    const n = one.requests.length;
+    let { cid } = await run(missing, { said: SAID.nomatch });
+    assert.deepEqual(await callBranches(cid), ['Wait', 'NoMatchingError']);
+    const del = await call('DELETE', secretsPath(`/${secret.id}`));
+    assert.equal(del.status, 204, show(del));
+    ({ cid } = await run(entry, { said: SAID.nomatch }));
+    assert.deepEqual(await callBranches(cid), ['Wait', 'NoMatchingError']);
+    assert.equal(one.requests.length, n, 'a call with a missing secret was sent');
+    assert.ok(d.stderr.includes('is not in the secrets vault'), 'the log says why (by name)');
+  });
+
+  test('publishing refuses a bad reference and a secret with GET, naming the path', async () => {
+    const refused = async (params, where, words) => {
+      const content = {
+        Version: '2019-10-30', StartAction: 'call',
+        Actions: [
+          { Identifier: 'call', Type: 'InvokeIntegration', Parameters: params, Transitions: { NextAction: 'bye' } },
+          { Identifier: 'bye', Type: 'DisconnectParticipant', Parameters: {}, Transitions: {} },
+        ],
+      };
+      const c = await call('POST', `/v1/instances/${ctx.iid}/flows`, { name: `f-${crypto.randomUUID().slice(0, 8)}`, content });
+      assert.equal(c.status, 201, show(c));
+      const p = await call('POST', `/v1/instances/${ctx.iid}/flows/${c.json.id}/publish`);
+      assert.equal(p.status, 400, show(p));
+      assert.equal(p.json.error.code, 'InvalidFlow', show(p));
+      const hit = p.json.error.errors.find((e) => e.path === `Actions[0].Parameters.RequestAttributes${where}`);
+      assert.ok(hit && hit.message.includes(words), show(p));
+    };
+    await refused({ IntegrationId: ig.id, Method: 'GET', RequestAttributes: { apiKey: { secret: name } } },
+      '.apiKey', 'cannot be sent with Method GET');
+    for (const bad of [{ secret: 'bad name' }, { secret: name, version: 1 }, { Secret: name }, {}, { secret: '' }]) {
+      await refused({ IntegrationId: ig.id, RequestAttributes: { 'crm-key': bad } }, '["crm-key"]', 'a secret reference is');
+    }
+    // A literal is still refused (C7), beside a reference.
+    await refused({ IntegrationId: ig.id, RequestAttributes: { apiKey: 'hunter2', other: { secret: name } } },
+      '.apiKey', 'secrets vault');
+  });
+
+  test('no value in the daemon\'s log, or in the database file, WAL or shm while running', () => {
+    assert.ok(!textHoldsValue(`${d.stderr}${d.stdoutAfterReady}`), 'the log holds a vault value');
+    assert.deepEqual(filesHoldingValues(), []);
+    // The search would see a value: the names are there in clear.
+    const files = fs.readdirSync(init.data).filter((f) => f.startsWith('bulwark.db'));
+    assert.ok(files.includes('bulwark.db-wal'), files.join(','));
+    assert.ok(files.some((f) => fs.readFileSync(path.join(init.data, f)).includes(name)), 'the name is nowhere');
+  });
+});
 
 describe('InvokeIntegration', () => {
   test('POST: only the listed attributes go; the JSON answer becomes attributes; the call is a use', async () => {
