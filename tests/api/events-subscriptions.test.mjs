@@ -15,7 +15,7 @@
 // file, so the sinks are never called).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { initData, startDaemon, removeTempDir, api, show } from './lib/daemon.mjs';
+import { initData, startDaemon, removeTempDir, api, show, waitFor } from './lib/daemon.mjs';
 import {
   assertError, unique, createInstance, loginToken, createProfile, userWithToken,
 } from './lib/identity.mjs';
@@ -133,7 +133,8 @@ describe('create, read, list, update, delete', () => {
   test('PATCH changes only what it names (updated_at moves on); fields/filters null restore the defaults', async () => {
     const s = await createSub(d, A.admin, A.id, hookBody(igA, { filters: { channels: ['CHAT'] }, fields: ['channel'] }));
     const name = unique('renamed');
-    await new Promise((r) => { setTimeout(r, 5); }); // updated_at has millisecond resolution
+    const t = Date.now(); // updated_at has millisecond resolution: let the clock move on
+    await waitFor(() => Date.now() >= t + 3, { intervalMs: 1, what: 'the clock' });
     const r = await api(d.url, 'PATCH', subsPath(A.id, `/${s.id}`), { key: A.admin, body: { name, enabled: false } });
     assert.equal(r.status, 200, show(r));
     assert.equal(r.json.name, name);
