@@ -1,5 +1,6 @@
 /* Login, logout, the caller's own user and sessions (C4, C6). */
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,15 @@ static long long lock_for(const struct bw_isettings *st, long long failures, lon
 	return t > st->max_lockout_s ? st->max_lockout_s : t;
 }
 
+/* Failure counts are read, raised and written back under one lock, so
+ * that two attempts failing at once both count. */
+static pthread_mutex_t failures_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void record_failure(struct bw_ctx *c, const char *key, const struct bw_isettings *st,
                            long long threshold, long long now)
 {
 	struct bw_failures f;
+	pthread_mutex_lock(&failures_mu);
 	if (bw_store_failures_get(c->store, key, &f) != BW_OK || now - f.updated_at > FAILURE_WINDOW_S)
 		memset(&f, 0, sizeof(f));
 	f.failures++;
@@ -41,6 +47,7 @@ static void record_failure(struct bw_ctx *c, const char *key, const struct bw_is
 	if (t)
 		f.locked_until = now + t;
 	bw_ignore(bw_store_failures_put(c->store, key, &f));
+	pthread_mutex_unlock(&failures_mu);
 }
 
 /* Seconds the key stays locked, and how many attempts may run at once now:
@@ -187,14 +194,22 @@ void bw_api_login(struct bw_ctx *c)
 		throttled(c, wait > await ? wait : await);
 		return;
 	}
-	/* A burst of parallel attempts checks no more passwords than are left. */
-	if (!bw_throttle_enter(ukey, uallow)) {
-		throttled(c, 1);
-		return;
+	/* A burst of parallel attempts checks no more passwords than are left.
+	 * The count is read again once admitted: an attempt that ended after
+	 * the first read is in the stored failures by then (it records before
+	 * it leaves), and one still running is among those in flight, so the
+	 * two together never pass the threshold. */
+	int un = bw_throttle_enter(ukey, uallow), an = un ? bw_throttle_enter(akey, aallow) : 0;
+	if (un && an) {
+		wait = locked_for(c, ukey, st.max_failures, now, &uallow);
+		await = locked_for(c, akey, st.address_max_failures, now, &aallow);
 	}
-	if (!bw_throttle_enter(akey, aallow)) {
-		bw_throttle_leave(ukey);
-		throttled(c, 1);
+	if (!un || !an || wait || await || un > uallow || an > aallow) {
+		if (an)
+			bw_throttle_leave(akey);
+		if (un)
+			bw_throttle_leave(ukey);
+		throttled(c, wait > await ? (wait ? wait : 1) : (await ? await : 1));
 		return;
 	}
 	attempt(c, &st, username, password, code, ukey, akey, now);

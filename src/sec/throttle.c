@@ -38,15 +38,13 @@ static int find(const char *key, bool create)
 	return free_slot;
 }
 
-bool bw_throttle_enter(const char *key, int allowed)
+int bw_throttle_enter(const char *key, int allowed)
 {
 	pthread_mutex_lock(&mu);
 	int k = find(key, true);
-	bool ok = k >= 0 && table[k].n < allowed;
-	if (ok)
-		table[k].n++;
+	int n = k >= 0 && table[k].n < allowed ? ++table[k].n : 0;
 	pthread_mutex_unlock(&mu);
-	return ok;
+	return n;
 }
 
 void bw_throttle_leave(const char *key)

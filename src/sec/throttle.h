@@ -6,8 +6,9 @@
 
 #include <stdbool.h>
 
-/* Admits one attempt if fewer than `allowed` are in flight for key. */
-bool bw_throttle_enter(const char *key, int allowed);
+/* Admits one attempt if fewer than `allowed` are in flight for key, and
+ * says how many are in flight with it (0: not admitted). */
+int bw_throttle_enter(const char *key, int allowed);
 void bw_throttle_leave(const char *key);
 
 #endif
