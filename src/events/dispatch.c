@@ -1,10 +1,15 @@
-/* The dispatcher: one thread with its own store connection takes the due
- * rows of the outbox, opens them, hands each sink its share, and settles
- * every row in one transaction: delivered rows go, failed ones wait
- * (doubling, with jitter) or, out of tries, stay as dead letters. It
- * sleeps until the earliest retry or until a producer calls
- * bw_events_notify. What is queued survives a stop or a crash: the
- * outbox is the queue. */
+/* The dispatcher: one thread per kind of sink (webhook, nats, warehouse),
+ * each with its own store connection, so that a sink that is slow or down
+ * holds up only its own kind. A lane lists the subscriptions of its kind
+ * with waiting rows, takes each one's due rows, opens them, and hands them
+ * to the sink. NATS and warehouse batches are answered at once; webhooks
+ * are started (up to BW_EVENTS_WEBHOOK_WINDOW per subscription, leased so
+ * that they are not due again meanwhile) and settled as their answers come
+ * in, so a receiver that hangs delays only its own subscription. Settling
+ * deletes delivered rows and gives failed ones their next try (doubling,
+ * with jitter) or, out of tries, leaves them as dead letters. A lane sleeps
+ * until its earliest next try, a notify from a producer, or an answer.
+ * What is queued survives a stop or a crash: the outbox is the queue. */
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -14,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "events/events.h"
@@ -22,38 +28,62 @@
 #include "sec/seal.h"
 
 #define BATCH 256
+#define SUBS_MAX 256
 #define IDLE_MS 60000
+#define LEASE_MS (30000 + 5000) /* the longest integration time-out, and some */
 
 enum { SINK_WEBHOOK, SINK_NATS, SINK_WAREHOUSE, SINK_COUNT };
 static const char *const sink_names[SINK_COUNT] = {"webhook", "nats", "warehouse"};
 
-static struct {
+struct lane {
+	int kind;
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool running, stopping, kicked;
+	pthread_cond_t cv; /* under D.mu */
+	bool kicked, started;
 	struct bw_store *store;
+};
+
+/* A webhook out (the webhook lane's alone). */
+struct flight {
+	struct flight *next;
+	struct bw_webhook *w;
+	long long seq;
+	int attempts;
+	char sid[48], iid[48], eid[48], type[24];
+};
+
+static struct {
+	pthread_mutex_t mu;
+	bool running, stopping;
 	bool nats, warehouse;
 	long long base_ms, max_ms;
 	int max_attempts;
-} D = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct lane lanes[SINK_COUNT];
+	struct flight *flights;
+} D = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static atomic_ullong delivered[SINK_COUNT], failed[SINK_COUNT], dead[SINK_COUNT];
 static atomic_llong pending_gauge;
 
-static long long now_ms(void)
+static void kick(struct lane *l)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&D.mu);
+	l->kicked = true;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&D.mu);
+}
+
+/* An egress answer came in (on the loop): the webhook lane looks. */
+static void answered(void *arg)
+{
+	kick(arg);
 }
 
 void bw_events_notify(void)
 {
-	pthread_mutex_lock(&D.mu);
-	D.kicked = true;
-	pthread_cond_signal(&D.cv);
-	pthread_mutex_unlock(&D.mu);
+	for (int k = 0; k < SINK_COUNT; k++)
+		if (D.lanes[k].started)
+			kick(&D.lanes[k]);
 }
 
 bool bw_events_sink_configured(const char *type)
@@ -76,47 +106,41 @@ static long long backoff(int attempts)
 	return d > 0 ? d : 1;
 }
 
-/* One row being delivered: its opened envelope and its subscription's sink. */
+/* One failed try as the store settles it; counted and logged. */
+static void failure(struct bw_outbox_result *res, int kind, int attempts, const char *sid,
+                    const char *eid, const char *error, long long now)
+{
+	res->subscription_id = sid;
+	res->ok = false;
+	res->attempts = attempts + 1;
+	res->dead = res->attempts >= D.max_attempts;
+	res->next_at = now + backoff(res->attempts);
+	res->error = error;
+	failed[kind]++;
+	if (res->dead) {
+		dead[kind]++;
+		bw_log(BW_LOG_WARN, "an event is a dead letter", "subscription", sid, "event", eid,
+		       "error", error);
+	}
+}
+
+static void settle(struct lane *l, const struct bw_outbox_result *res, size_t n, long long now)
+{
+	if (n && bw_store_outbox_settle(l->store, res, n, now) != BW_OK)
+		bw_log(BW_LOG_ERROR, "event deliveries could not be recorded; they will be sent again");
+}
+
+/* ---- one subscription's due rows ---- */
+
 struct item {
 	struct bw_outbox_row *row;
 	uint8_t *body;
 	size_t body_len;
-	json_t *sink; /* borrowed from the subscription cache */
-	int kind;
 	struct bw_event_out out;
 };
 
-struct sub_cache {
-	char id[48];
-	json_t *cfg; /* NULL: gone or unreadable */
-};
-
-static json_t *sub_config(struct sub_cache *c, size_t *nc, const struct bw_outbox_row *r)
-{
-	for (size_t i = 0; i < *nc; i++)
-		if (!strcmp(c[i].id, r->subscription_id))
-			return c[i].cfg;
-	struct bw_event_sub_row s;
-	json_t *cfg = NULL;
-	if (bw_store_event_sub_get(D.store, r->instance_id, r->subscription_id, &s) == BW_OK)
-		cfg = bw_event_sub_config_load(s.config);
-	bw_event_sub_row_clear(&s);
-	snprintf(c[*nc].id, sizeof(c[*nc].id), "%s", r->subscription_id);
-	c[(*nc)++].cfg = cfg;
-	return cfg;
-}
-
-static int sink_kind(const json_t *sink)
-{
-	const char *t = json_string_value(json_object_get(sink, "type"));
-	for (int k = 0; t && k < SINK_COUNT; k++)
-		if (!strcmp(t, sink_names[k]))
-			return k;
-	return -1;
-}
-
-/* Opens the row and finds its sink; false with out.error when it cannot. */
-static bool open_item(struct item *it, struct sub_cache *cache, size_t *nc)
+/* Opens the row (its envelope); false with out.error when it does not. */
+static bool open_item(struct item *it)
 {
 	struct bw_outbox_row *r = it->row;
 	char row[112];
@@ -125,14 +149,7 @@ static bool open_item(struct item *it, struct sub_cache *cache, size_t *nc)
 	                                .subscription_id = r->subscription_id,
 	                                .type = r->type,
 	                                .event_id = r->id};
-	json_t *cfg = sub_config(cache, nc, r);
-	it->sink = json_object_get(cfg, "sink");
-	it->kind = sink_kind(it->sink);
-	if (it->kind < 0) {
-		snprintf(it->out.error, sizeof(it->out.error), "the subscription cannot be read");
-		return false;
-	}
-	snprintf(row, sizeof(row), "%s/%s", r->subscription_id, r->id);
+	snprintf(row, sizeof(row), "%.47s/%.47s", r->subscription_id, r->id);
 	if (bw_unseal(r->instance_id, "event_outbox", row, "payload", r->payload, r->payload_len,
 	              &it->body, &it->body_len) != BW_OK) {
 		it->body = NULL;
@@ -145,186 +162,309 @@ static bool open_item(struct item *it, struct sub_cache *cache, size_t *nc)
 	return true;
 }
 
-/* Hands every opened item of one sink to it as one batch. */
-static void deliver(struct item *items, size_t n, int kind)
+static size_t inflight_of(const char *sid)
 {
-	struct bw_event_out *outs = calloc(n ? n : 1, sizeof(*outs));
-	size_t *idx = calloc(n ? n : 1, sizeof(*idx));
-	const json_t **sinks = calloc(n ? n : 1, sizeof(*sinks));
-	size_t k = 0;
-	if (!outs || !idx || !sinks) {
-		free(outs);
-		free(idx);
-		free(sinks);
-		for (size_t i = 0; i < n; i++)
-			if (items[i].kind == kind && items[i].body)
-				snprintf(items[i].out.error, sizeof(items[i].out.error), "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (items[i].kind == kind && items[i].body) {
-			idx[k] = i;
-			sinks[k] = items[i].sink;
-			outs[k++] = items[i].out;
-		}
-	if (k && kind == SINK_NATS)
-		bw_sink_nats_deliver(outs, k);
-	else if (k && kind == SINK_WAREHOUSE)
-		bw_sink_pg_deliver(outs, k);
-	else if (k)
-		bw_events_webhook_deliver(D.store, sinks, outs, k);
-	for (size_t i = 0; i < k; i++)
-		items[idx[i]].out = outs[i];
-	free(outs);
-	free(idx);
-	free(sinks);
-}
-
-static void settle(struct item *items, size_t n)
-{
-	struct bw_outbox_result *res = calloc(n, sizeof(*res));
-	long long now = now_ms();
-	if (!res)
-		return; /* the rows stay due: tried again */
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = &items[i];
-		int k = it->kind >= 0 ? it->kind : SINK_WEBHOOK;
-		res[i].seq = it->row->seq;
-		res[i].subscription_id = it->row->subscription_id;
-		res[i].ok = it->out.ok;
-		if (it->out.ok) {
-			delivered[k]++;
-			continue;
-		}
-		if (!it->out.error[0])
-			snprintf(it->out.error, sizeof(it->out.error), "%s: not delivered", sink_names[k]);
-		res[i].attempts = it->row->attempts + 1;
-		res[i].dead = res[i].attempts >= D.max_attempts;
-		res[i].next_at = now + backoff(res[i].attempts);
-		res[i].error = it->out.error;
-		failed[k]++;
-		if (res[i].dead) {
-			dead[k]++;
-			bw_log(BW_LOG_WARN, "an event is a dead letter", "subscription",
-			       it->row->subscription_id, "event", it->row->id, "error", it->out.error);
-		}
-	}
-	if (bw_store_outbox_settle(D.store, res, n, now) != BW_OK)
-		bw_log(BW_LOG_ERROR, "event deliveries could not be recorded; they will be sent again");
-	free(res);
-}
-
-/* One batch of due rows; how many there were. */
-static size_t run_batch(void)
-{
-	struct bw_outbox_row *rows = calloc(BATCH, sizeof(*rows));
-	struct item *items = calloc(BATCH, sizeof(*items));
-	struct sub_cache *cache = calloc(BATCH, sizeof(*cache));
-	size_t n = 0, nc = 0;
-	if (!rows || !items || !cache ||
-	    bw_store_outbox_due(D.store, now_ms(), rows, BATCH, &n) != BW_OK)
-		n = 0;
-	for (size_t i = 0; i < n; i++) {
-		items[i].row = &rows[i];
-		bw_ignore(open_item(&items[i], cache, &nc));
-	}
-	for (int k = 0; k < SINK_COUNT && n; k++)
-		deliver(items, n, k);
-	if (n)
-		settle(items, n);
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].body)
-			bw_unseal_free(items[i].body);
-		bw_outbox_row_clear(&rows[i]);
-	}
-	for (size_t i = 0; i < nc; i++)
-		json_decref(cache[i].cfg);
-	free(rows);
-	free(items);
-	free(cache);
+	size_t n = 0;
+	for (struct flight *f = D.flights; f; f = f->next)
+		n += !strcmp(f->sid, sid);
 	return n;
 }
 
+/* Starts each opened webhook; those that could not start fail now. */
+static void start_webhooks(struct lane *l, const json_t *sink, struct item *items, size_t n,
+                           struct bw_outbox_result *res, size_t *nres, long long now)
+{
+	long long *leased = calloc(n ? n : 1, sizeof(*leased));
+	size_t nl = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		struct flight *f = it->body ? calloc(1, sizeof(*f)) : NULL;
+		if (f && !(f->w = bw_webhook_start(l->store, sink, &it->out, answered, l))) {
+			free(f);
+			f = NULL;
+		}
+		if (!f) {
+			if (!it->out.error[0])
+				snprintf(it->out.error, sizeof(it->out.error), "webhook: out of memory");
+			res[*nres].seq = it->row->seq;
+			failure(&res[(*nres)++], SINK_WEBHOOK, it->row->attempts, it->row->subscription_id,
+			        it->row->id, it->out.error, now);
+			continue;
+		}
+		f->seq = it->row->seq;
+		f->attempts = it->row->attempts;
+		snprintf(f->sid, sizeof(f->sid), "%s", it->row->subscription_id);
+		snprintf(f->iid, sizeof(f->iid), "%s", it->row->instance_id);
+		snprintf(f->eid, sizeof(f->eid), "%s", it->row->id);
+		snprintf(f->type, sizeof(f->type), "%s", it->row->type);
+		f->next = D.flights;
+		D.flights = f;
+		if (leased)
+			leased[nl++] = f->seq;
+	}
+	if (nl && bw_store_outbox_lease(l->store, leased, nl, now + LEASE_MS) != BW_OK)
+		bw_log(BW_LOG_WARN, "webhook deliveries could not be leased; some may go twice");
+	free(leased);
+}
+
+/* The answers that came in: settled in one transaction. */
+static void collect(struct lane *l)
+{
+	size_t n = 0, k = 0;
+	for (struct flight *f = D.flights; f; f = f->next)
+		n++;
+	if (!n)
+		return;
+	struct bw_outbox_result *res = calloc(n, sizeof(*res));
+	struct flight **done = calloc(n, sizeof(*done));
+	struct bw_event_out *outs = calloc(n, sizeof(*outs));
+	if (!res || !done || !outs)
+		goto out;
+	long long now = bw_now_ms();
+	for (struct flight **p = &D.flights; *p;) {
+		struct flight *f = *p;
+		bool shutdown = false;
+		struct bw_event_out *ev = &outs[k];
+		if (!bw_webhook_poll(f->w, ev, &shutdown)) {
+			p = &f->next;
+			continue;
+		}
+		*p = f->next;
+		done[k] = f;
+		res[k].seq = f->seq;
+		res[k].subscription_id = f->sid;
+		if (ev->ok) {
+			res[k].ok = true;
+			delivered[SINK_WEBHOOK]++;
+		} else if (shutdown) { /* not the receiver's doing: no try spent */
+			res[k] = (struct bw_outbox_result){.seq = f->seq, .subscription_id = f->sid,
+			                                   .attempts = f->attempts, .next_at = now,
+			                                   .error = "webhook: the server is stopping"};
+		} else {
+			failure(&res[k], SINK_WEBHOOK, f->attempts, f->sid, f->eid, ev->error, now);
+		}
+		k++;
+	}
+	settle(l, res, k, now);
+out:
+	for (size_t i = 0; i < k; i++)
+		free(done[i]);
+	free(res);
+	free(done);
+	free(outs);
+}
+
+/* The subscription's due rows (at most `room`): delivered, or started. */
+static void run_sub(struct lane *l, const struct bw_outbox_sub *sub, size_t room, long long now)
+{
+	struct bw_outbox_row *rows = calloc(room, sizeof(*rows));
+	struct item *items = calloc(room, sizeof(*items));
+	struct bw_outbox_result *res = calloc(room, sizeof(*res));
+	struct bw_event_sub_row srow;
+	json_t *cfg = NULL;
+	size_t n = 0, nres = 0;
+	memset(&srow, 0, sizeof(srow));
+	if (!rows || !items || !res ||
+	    bw_store_outbox_due(l->store, sub->subscription_id, now, rows, room, &n) != BW_OK)
+		n = 0;
+	if (n && bw_store_event_sub_get(l->store, sub->instance_id, sub->subscription_id, &srow) ==
+	             BW_OK)
+		cfg = bw_event_sub_config_load(srow.config);
+	const json_t *sink = json_object_get(cfg, "sink");
+	const char *type = json_string_value(json_object_get(sink, "type"));
+	bool mine = type && !strcmp(type, sink_names[l->kind]);
+	for (size_t i = 0; i < n; i++) {
+		items[i].row = &rows[i];
+		if (!open_item(&items[i]) || !mine) {
+			if (!mine) /* gone, or changed kind since it was listed */
+				snprintf(items[i].out.error, sizeof(items[i].out.error),
+				         "the subscription cannot be read");
+			res[nres].seq = rows[i].seq;
+			failure(&res[nres++], l->kind, rows[i].attempts, rows[i].subscription_id,
+			        rows[i].id, items[i].out.error, now);
+			if (items[i].body)
+				bw_unseal_free(items[i].body);
+			items[i].body = NULL;
+		}
+	}
+	/* only the opened ones go on */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].body)
+			items[m++] = items[i];
+	if (m && l->kind == SINK_WEBHOOK) {
+		start_webhooks(l, sink, items, m, res, &nres, now);
+	} else if (m) {
+		struct bw_event_out *outs = calloc(m, sizeof(*outs));
+		for (size_t i = 0; outs && i < m; i++)
+			outs[i] = items[i].out;
+		if (outs && l->kind == SINK_NATS)
+			bw_sink_nats_deliver(outs, m);
+		else if (outs)
+			bw_sink_pg_deliver(outs, m);
+		for (size_t i = 0; i < m; i++) {
+			struct bw_outbox_row *r = items[i].row;
+			res[nres].seq = r->seq;
+			if (outs && outs[i].ok) {
+				res[nres].subscription_id = r->subscription_id;
+				res[nres++].ok = true;
+				delivered[l->kind]++;
+				continue;
+			}
+			snprintf(items[i].out.error, sizeof(items[i].out.error), "%s",
+			         outs && outs[i].error[0] ? outs[i].error : "not delivered");
+			failure(&res[nres++], l->kind, r->attempts, r->subscription_id, r->id,
+			        items[i].out.error, now);
+		}
+		free(outs);
+	}
+	settle(l, res, nres, now);
+	for (size_t i = 0; i < m; i++)
+		bw_unseal_free(items[i].body);
+	for (size_t i = 0; i < n; i++)
+		bw_outbox_row_clear(&rows[i]);
+	bw_event_sub_row_clear(&srow);
+	json_decref(cfg);
+	free(rows);
+	free(items);
+	free(res);
+}
+
+/* One pass over the lane's subscriptions; when to look again. */
+static long long run_lane(struct lane *l)
+{
+	struct bw_outbox_sub *subs = calloc(SUBS_MAX, sizeof(*subs));
+	size_t n = 0;
+	long long now = bw_now_ms(), wake = now + IDLE_MS;
+	if (!subs || bw_store_outbox_subs(l->store, sink_names[l->kind], subs, SUBS_MAX, &n) != BW_OK)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t room = BATCH;
+		if (l->kind == SINK_WEBHOOK) {
+			size_t out = inflight_of(subs[i].subscription_id);
+			room = out < BW_EVENTS_WEBHOOK_WINDOW ? BW_EVENTS_WEBHOOK_WINDOW - out : 0;
+		}
+		if (room == 0) /* its answers wake the lane */
+			continue;
+		if (subs[i].next_at > now) {
+			if (subs[i].next_at < wake)
+				wake = subs[i].next_at;
+			continue;
+		}
+		run_sub(l, &subs[i], room, now);
+		wake = now; /* look again at once: more may be due, and its next try */
+	}
+	free(subs);
+	return wake;
+}
+
 /* The gauge: rows waiting now, retries included. */
-static void refresh_pending(void)
+static void refresh_pending(struct lane *l)
 {
 	long long p = 0, d = 0;
-	if (bw_store_outbox_counts(D.store, NULL, NULL, &p, &d) == BW_OK)
+	if (bw_store_outbox_counts(l->store, NULL, NULL, &p, &d) == BW_OK)
 		pending_gauge = p;
 }
 
-static void *dispatcher_main(void *arg)
+/* Sleeps until `wake`, a kick or the stop; false when stopping. */
+static bool lane_wait(struct lane *l, long long wake)
 {
-	(void)arg;
-	for (;;) {
-		size_t n = run_batch();
-		refresh_pending();
-		long long wake = 0;
-		if (n < BATCH) { /* nothing more due now: sleep until the next try */
-			long long next = 0;
-			if (bw_store_outbox_next_at(D.store, &next) != BW_OK)
-				next = 0;
-			wake = next ? next : now_ms() + IDLE_MS;
-		}
-		pthread_mutex_lock(&D.mu);
-		while (!D.stopping && !D.kicked && wake > now_ms()) {
-			struct timespec ts = {.tv_sec = wake / 1000, .tv_nsec = (wake % 1000) * 1000000};
-			if (pthread_cond_timedwait(&D.cv, &D.mu, &ts) == ETIMEDOUT)
-				break;
-		}
-		bool stop = D.stopping;
-		D.kicked = false;
-		pthread_mutex_unlock(&D.mu);
-		if (stop)
+	pthread_mutex_lock(&D.mu);
+	while (!D.stopping && !l->kicked && wake > bw_now_ms()) {
+		struct timespec ts = {.tv_sec = wake / 1000, .tv_nsec = (wake % 1000) * 1000000};
+		if (pthread_cond_timedwait(&l->cv, &D.mu, &ts) == ETIMEDOUT)
 			break;
 	}
+	bool go = !D.stopping;
+	l->kicked = false;
+	pthread_mutex_unlock(&D.mu);
+	return go;
+}
+
+static void *lane_main(void *arg)
+{
+	struct lane *l = arg;
+	for (;;) {
+		if (l->kind == SINK_WEBHOOK)
+			collect(l);
+		long long wake = run_lane(l);
+		if (l->kind == SINK_WEBHOOK)
+			refresh_pending(l);
+		if (!lane_wait(l, wake))
+			break;
+	}
+	/* The egress answers every call out by now (the listeners stopped
+	 * first); their rows are settled before the lane goes. */
+	while (l->kind == SINK_WEBHOOK && D.flights) {
+		collect(l);
+		if (D.flights)
+			lane_wait(l, bw_now_ms() + 100);
+	}
 	return NULL;
+}
+
+static void stop_lanes(void)
+{
+	pthread_mutex_lock(&D.mu);
+	D.stopping = true;
+	for (int k = 0; k < SINK_COUNT; k++)
+		pthread_cond_signal(&D.lanes[k].cv);
+	pthread_mutex_unlock(&D.mu);
+	for (int k = 0; k < SINK_COUNT; k++) {
+		struct lane *l = &D.lanes[k];
+		if (l->started)
+			pthread_join(l->thread, NULL);
+		l->started = false;
+		bw_store_close(l->store);
+		l->store = NULL;
+		pthread_cond_destroy(&l->cv);
+	}
 }
 
 bw_result bw_events_start(const char *db_path, int durability,
                           const struct bw_events_settings *cfg)
 {
-	bw_result r = bw_store_open(&D.store, db_path,
-	                            durability ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL);
-	if (r != BW_OK)
-		return r;
 	D.base_ms = cfg->retry_base_ms;
 	D.max_ms = cfg->retry_max_ms;
 	D.max_attempts = cfg->max_attempts;
-	D.nats = cfg->nats_url && cfg->nats_url[0];
-	D.warehouse = cfg->warehouse_url && cfg->warehouse_url[0];
-	if ((D.nats && bw_sink_nats_start(cfg->nats_url) != BW_OK) ||
-	    (D.warehouse && bw_sink_pg_start(cfg->warehouse_url) != BW_OK)) {
-		bw_store_close(D.store);
-		D.store = NULL;
-		return BW_ERR;
+	D.nats = D.warehouse = false;
+	D.stopping = false;
+	for (int k = 0; k < SINK_COUNT; k++) {
+		D.lanes[k].kind = k;
+		pthread_cond_init(&D.lanes[k].cv, NULL);
 	}
-	D.stopping = D.kicked = false;
-	if (pthread_create(&D.thread, NULL, dispatcher_main, NULL) != 0) {
-		bw_store_close(D.store);
-		D.store = NULL;
-		return BW_ERR;
+	D.running = true; /* from here bw_events_stop undoes whatever was done */
+	bw_result r = BW_OK;
+	if (cfg->nats_url && cfg->nats_url[0])
+		D.nats = (r = bw_sink_nats_start(cfg->nats_url)) == BW_OK;
+	if (r == BW_OK && cfg->warehouse_url && cfg->warehouse_url[0])
+		D.warehouse = (r = bw_sink_pg_start(cfg->warehouse_url)) == BW_OK;
+	for (int k = 0; k < SINK_COUNT && r == BW_OK; k++) {
+		struct lane *l = &D.lanes[k];
+		if ((k == SINK_NATS && !D.nats) || (k == SINK_WAREHOUSE && !D.warehouse))
+			continue;
+		r = bw_store_open(&l->store, db_path,
+		                  durability ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL);
+		if (r == BW_OK && pthread_create(&l->thread, NULL, lane_main, l) != 0)
+			r = BW_ERR;
+		l->started = r == BW_OK;
 	}
-	D.running = true;
-	return BW_OK;
+	if (r != BW_OK)
+		bw_events_stop();
+	return r;
 }
 
 void bw_events_stop(void)
 {
 	if (!D.running)
 		return;
-	pthread_mutex_lock(&D.mu);
-	D.stopping = true;
-	pthread_cond_signal(&D.cv);
-	pthread_mutex_unlock(&D.mu);
-	pthread_join(D.thread, NULL);
 	D.running = false;
+	stop_lanes();
 	if (D.nats)
 		bw_sink_nats_stop();
 	if (D.warehouse)
 		bw_sink_pg_stop();
-	bw_store_close(D.store);
-	D.store = NULL;
+	D.nats = D.warehouse = false;
 }
 
 char *bw_events_metrics_text(void)

@@ -764,6 +764,8 @@ struct waiter {
 	struct bw_egress_resp resp;
 	uint8_t *body;
 	uint32_t timeout_ms;
+	void (*notify)(void *arg); /* called (on the loop) once answered */
+	void *notify_arg;
 };
 
 static void waiter_unref(struct waiter *w)
@@ -798,8 +800,12 @@ static void waiter_done(void *arg, const struct bw_egress_resp *r)
 	}
 	w->done = true;
 	pthread_cond_signal(&w->cv);
+	void (*notify)(void *) = w->notify;
+	void *notify_arg = w->notify_arg;
 	pthread_mutex_unlock(&w->mu);
 	waiter_unref(w);
+	if (notify)
+		notify(notify_arg);
 }
 
 static struct waiter *waiter_new(void)
@@ -819,10 +825,18 @@ static struct waiter *waiter_new(void)
 
 bw_result bw_egress_call_start(const struct bw_egress_req *r, struct bw_egress_pending **out)
 {
+	return bw_egress_call_start_notify(r, NULL, NULL, out);
+}
+
+bw_result bw_egress_call_start_notify(const struct bw_egress_req *r, void (*notify)(void *arg),
+                                      void *arg, struct bw_egress_pending **out)
+{
 	*out = NULL;
 	struct waiter *w = waiter_new();
 	if (!w)
 		return BW_NOMEM;
+	w->notify = notify;
+	w->notify_arg = arg;
 	pthread_mutex_lock(&mu);
 	bool self = running && pthread_equal(pthread_self(), loop_thread);
 	pthread_mutex_unlock(&mu);
@@ -890,6 +904,23 @@ void bw_egress_call_wait(struct bw_egress_pending *p, struct bw_egress_answer *o
 	}
 	pthread_mutex_unlock(&w->mu);
 	waiter_unref(w);
+}
+
+bool bw_egress_call_poll(struct bw_egress_pending *p, struct bw_egress_answer *out)
+{
+	struct waiter *w = (struct waiter *)p;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&w->mu);
+	bool done = w->done;
+	if (done) {
+		out->resp = w->resp;
+		out->body = w->body;
+		w->body = NULL;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (done)
+		waiter_unref(w);
+	return done;
 }
 
 bw_result bw_egress_call(const struct bw_egress_req *r, struct bw_egress_answer *out)

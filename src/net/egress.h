@@ -98,6 +98,13 @@ struct bw_egress_pending;
 BW_MUST_USE bw_result bw_egress_call_start(const struct bw_egress_req *r,
                                            struct bw_egress_pending **out);
 void bw_egress_call_wait(struct bw_egress_pending *p, struct bw_egress_answer *out);
+/* start with notify(arg) called on the loop once the answer is in (it must
+ * not block: wake a thread); poll then takes the answer without waiting:
+ * true when there was one (p is then freed), false while the call is out. */
+BW_MUST_USE bw_result bw_egress_call_start_notify(const struct bw_egress_req *r,
+                                                  void (*notify)(void *arg), void *arg,
+                                                  struct bw_egress_pending **out);
+BW_MUST_USE bool bw_egress_call_poll(struct bw_egress_pending *p, struct bw_egress_answer *out);
 void bw_egress_answer_clear(struct bw_egress_answer *a);
 
 /* Requests in flight or waiting for the loop (loop thread). */

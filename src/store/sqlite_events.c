@@ -182,11 +182,13 @@ bw_result bw_sq__outbox_insert(struct bw_store *s, const struct bw_outbox_row *r
 	return bw_sq__end(q, r);
 }
 
-bw_result bw_sq__outbox_due(struct bw_store *s, long long now, struct bw_outbox_row *out,
-                            size_t max, size_t *n)
+bw_result bw_sq__outbox_due(struct bw_store *s, const char *sid, long long now,
+                            struct bw_outbox_row *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " OB_COLS ",payload FROM event_outbox "
-	                                      "WHERE dead=0 AND next_at<=? ORDER BY seq LIMIT ?");
+	                                      "WHERE dead=0 AND next_at<=?1 AND "
+	                                      "(?3 IS NULL OR subscription_id=?3) "
+	                                      "ORDER BY seq LIMIT ?2");
 	bw_result r = BW_OK;
 	int rc = SQLITE_DONE;
 	*n = 0;
@@ -194,6 +196,7 @@ bw_result bw_sq__outbox_due(struct bw_store *s, long long now, struct bw_outbox_
 		return BW_ERR;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	bw_sq__bind_opt(st, 3, sid);
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct bw_outbox_row *o = &out[(*n)++];
 		ob_row(st, o);
@@ -217,16 +220,46 @@ bw_result bw_sq__outbox_due(struct bw_store *s, long long now, struct bw_outbox_
 	return r;
 }
 
-bw_result bw_sq__outbox_next_at(struct bw_store *s, long long *next_at)
+bw_result bw_sq__outbox_subs(struct bw_store *s, const char *sink, struct bw_outbox_sub *out,
+                             size_t max, size_t *n)
 {
-	sqlite3_stmt *st =
-	    bw_sq__stmt(SQ(s), "SELECT coalesce(min(next_at),0) FROM event_outbox WHERE dead=0");
+	sqlite3_stmt *st = bw_sq__stmt(
+	    SQ(s), "SELECT o.subscription_id,o.instance_id,min(o.next_at) FROM event_outbox o "
+	           "JOIN event_subscriptions s ON s.id=o.subscription_id "
+	           "WHERE o.dead=0 AND json_extract(s.config,'$.sink.type')=?1 "
+	           "GROUP BY o.subscription_id ORDER BY 3 LIMIT ?2");
+	int rc = SQLITE_DONE;
+	*n = 0;
 	if (!st)
 		return BW_ERR;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return BW_ERR;
-	*next_at = sqlite3_column_int64(st, 0);
-	return BW_OK;
+	bw_sq__bind(st, 1, sink);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct bw_outbox_sub *o = &out[(*n)++];
+		bw_sq__text(o->subscription_id, sizeof(o->subscription_id), st, 0);
+		bw_sq__text(o->instance_id, sizeof(o->instance_id), st, 1);
+		o->next_at = sqlite3_column_int64(st, 2);
+	}
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? BW_OK : BW_ERR;
+}
+
+bw_result bw_sq__outbox_lease(struct bw_store *s, const long long *seqs, size_t n, long long until)
+{
+	struct sq_store *q = SQ(s);
+	if (n == 0)
+		return BW_OK;
+	bw_result r = bw_sq__begin(q);
+	for (size_t i = 0; i < n && r == BW_OK; i++) {
+		sqlite3_stmt *st = bw_sq__stmt(q, "UPDATE event_outbox SET next_at=? WHERE seq=?");
+		if (!st) {
+			r = BW_ERR;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, until);
+		sqlite3_bind_int64(st, 2, seqs[i]);
+		r = bw_sq__step_done(st);
+	}
+	return bw_sq__end(q, r);
 }
 
 static bw_result settle_one(struct sq_store *q, const struct bw_outbox_result *o, long long now)

@@ -834,16 +834,26 @@ bw_result bw_store_outbox_insert(struct bw_store *s, const struct bw_outbox_row 
 	return res;
 }
 
-bw_result bw_store_outbox_due(struct bw_store *s, long long now, struct bw_outbox_row *out, size_t max, size_t *n)
+bw_result bw_store_outbox_due(struct bw_store *s, const char *sid, long long now,
+                             struct bw_outbox_row *out, size_t max, size_t *n)
 {
-	bw_result res = s->ops->outbox_due(s, now, out, max, n);
+	bw_result res = s->ops->outbox_due(s, sid, now, out, max, n);
 	s->ops->release(s);
 	return res;
 }
 
-bw_result bw_store_outbox_next_at(struct bw_store *s, long long *next_at)
+bw_result bw_store_outbox_subs(struct bw_store *s, const char *sink, struct bw_outbox_sub *out,
+                               size_t max, size_t *n)
 {
-	bw_result res = s->ops->outbox_next_at(s, next_at);
+	bw_result res = s->ops->outbox_subs(s, sink, out, max, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_lease(struct bw_store *s, const long long *seqs, size_t n,
+                                long long until)
+{
+	bw_result res = s->ops->outbox_lease(s, seqs, n, until);
 	s->ops->release(s);
 	return res;
 }

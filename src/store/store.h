@@ -514,11 +514,23 @@ void bw_outbox_row_clear(struct bw_outbox_row *r);
 
 BW_MUST_USE bw_result bw_store_outbox_insert(struct bw_store *s, const struct bw_outbox_row *rows,
                                              size_t n);
-/* Up to max live rows due at `now`, oldest first. */
-BW_MUST_USE bw_result bw_store_outbox_due(struct bw_store *s, long long now,
+/* Up to max live rows of one subscription (NULL: any) due at `now`,
+ * oldest first. */
+BW_MUST_USE bw_result bw_store_outbox_due(struct bw_store *s, const char *sid, long long now,
                                           struct bw_outbox_row *out, size_t max, size_t *n);
-/* The earliest next_at of a live row; 0 when none waits. */
-BW_MUST_USE bw_result bw_store_outbox_next_at(struct bw_store *s, long long *next_at);
+/* The subscriptions whose sink is of type `sink` ("webhook", "nats",
+ * "warehouse") and that have live rows, with the earliest next_at of each. */
+struct bw_outbox_sub {
+	char subscription_id[48];
+	char instance_id[48];
+	long long next_at;
+};
+BW_MUST_USE bw_result bw_store_outbox_subs(struct bw_store *s, const char *sink,
+                                           struct bw_outbox_sub *out, size_t max, size_t *n);
+/* Rows being delivered are not due again before `until` (a crash
+ * mid-delivery sends them again then). */
+BW_MUST_USE bw_result bw_store_outbox_lease(struct bw_store *s, const long long *seqs, size_t n,
+                                            long long until);
 
 /* What one try did: delivered (the row goes, the subscription counts it),
  * or failed (attempts, next_at, dead and last_error as given; the

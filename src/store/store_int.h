@@ -173,9 +173,12 @@ struct bw_store_ops {
 	bw_result (*event_sub_update)(struct bw_store *s, const struct bw_event_sub_row *r);
 	bw_result (*event_sub_delete)(struct bw_store *s, const char *iid, const char *id);
 	bw_result (*outbox_insert)(struct bw_store *s, const struct bw_outbox_row *rows, size_t n);
-	bw_result (*outbox_due)(struct bw_store *s, long long now, struct bw_outbox_row *out,
-	                        size_t max, size_t *n);
-	bw_result (*outbox_next_at)(struct bw_store *s, long long *next_at);
+	bw_result (*outbox_due)(struct bw_store *s, const char *sid, long long now,
+	                        struct bw_outbox_row *out, size_t max, size_t *n);
+	bw_result (*outbox_subs)(struct bw_store *s, const char *sink, struct bw_outbox_sub *out,
+	                         size_t max, size_t *n);
+	bw_result (*outbox_lease)(struct bw_store *s, const long long *seqs, size_t n,
+	                          long long until);
 	bw_result (*outbox_settle)(struct bw_store *s, const struct bw_outbox_result *res, size_t n,
 	                           long long now);
 	bw_result (*outbox_counts)(struct bw_store *s, const char *iid, const char *sid,

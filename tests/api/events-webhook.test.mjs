@@ -21,6 +21,7 @@
 //
 // Every address is on this machine. Nothing sleeps to synchronize: waits
 // poll with deadlines.
+import http from 'node:http';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -556,5 +557,42 @@ describe('instances apart', () => {
     const [rb] = from(rcv, sb.id);
     const setA = await fetchJwks(d, a.iid);
     assert.throws(() => verifyDelivery(rb, setA, { iid: b.iid, integration: igB, sid: sb.id }));
+  });
+});
+
+// A receiver that never answers delays only its own subscription (the
+// contract: "a subscription's sink being down delays only that
+// subscription's events"): another subscription's records all arrive while
+// the hanging calls are still out, within their 30 s time-out.
+describe('a receiver that hangs', () => {
+  test('another subscription gets every record while the hanging calls are still out', async () => {
+    const ctx = await setupCenter(d, init.key, { agents: 0 });
+    const held = [];
+    const hang = http.createServer((req, res) => { req.resume(); held.push(res); });
+    await new Promise((resolve) => hang.listen(0, '127.0.0.1', resolve));
+    try {
+      const hangUrl = { url: `http://127.0.0.1:${hang.address().port}`, host: '127.0.0.1' };
+      const igHang = await receiverIntegration(d, ctx.admin, ctx.iid, hangUrl, { timeout_ms: 30000 });
+      const subHang = await webhookSub(d, ctx.admin, ctx.iid, igHang);
+      const rcv = await receiver();
+      const ig = await receiverIntegration(d, ctx.admin, ctx.iid, rcv);
+      const sub = await webhookSub(d, ctx.admin, ctx.iid, ig);
+      const cids = [];
+      for (let i = 0; i < 3; i++) cids.push(await endedQueuedChat(d, ctx));
+      await waitStats(d, ctx.admin, ctx.iid, sub.id, (x) => x.delivered === 3 && x.pending === 0,
+        { what: 'the healthy subscription delivered while the other hangs', timeoutMs: 15000 });
+      for (const cid of cids) assert.equal(rcv.about(cid, 'contact.ended').length, 1, cid);
+      await waitFor(() => held.length === 3, { what: 'the three calls at the hanging receiver' });
+      const h = await getSub(d, ctx.admin, ctx.iid, subHang.id);
+      assert.deepEqual([h.stats.pending, h.stats.delivered, h.stats.dead], [3, 0, 0], JSON.stringify(h.stats));
+      // Answered at last: delivered, each once.
+      for (const res of held) { res.writeHead(200, { 'content-length': '0' }); res.end(); }
+      const done = await waitDelivered(d, ctx.admin, ctx.iid, subHang.id, 3);
+      assert.equal(done.stats.pending, 0);
+      assert.equal(held.length, 3, 'a call was sent twice');
+    } finally {
+      hang.closeAllConnections?.();
+      await new Promise((resolve) => hang.close(() => resolve()));
+    }
   });
 });

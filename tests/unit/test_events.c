@@ -197,8 +197,8 @@ static void test_outbox(void **state)
 	queue(f.s, "in_b", "es_2", "et_3", 300);
 	struct bw_outbox_row rows[8];
 	size_t n;
-	long long next, pending, dead;
-	assert_int_equal(bw_store_outbox_due(f.s, 250, rows, 8, &n), BW_OK);
+	long long pending, dead;
+	assert_int_equal(bw_store_outbox_due(f.s, NULL, 250, rows, 8, &n), BW_OK);
 	assert_int_equal(n, 2); /* et_3 is not due yet */
 	assert_string_equal(rows[0].id, "et_1");
 	assert_int_equal(rows[0].payload_len, 3);
@@ -211,8 +211,27 @@ static void test_outbox(void **state)
 	assert_int_equal(bw_store_outbox_settle(f.s, res, 2, 260), BW_OK);
 	for (size_t i = 0; i < n; i++)
 		bw_outbox_row_clear(&rows[i]);
-	assert_int_equal(bw_store_outbox_next_at(f.s, &next), BW_OK);
-	assert_int_equal(next, 300);
+	/* per sink type: es_1 (nats) waits from 1000, es_2 (nats) from 300 */
+	struct bw_outbox_sub subs[4];
+	assert_int_equal(bw_store_outbox_subs(f.s, "nats", subs, 4, &n), BW_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(subs[0].subscription_id, "es_2");
+	assert_int_equal(subs[0].next_at, 300);
+	assert_string_equal(subs[1].subscription_id, "es_1");
+	assert_int_equal(subs[1].next_at, 1000);
+	assert_int_equal(bw_store_outbox_subs(f.s, "webhook", subs, 4, &n), BW_OK);
+	assert_int_equal(n, 0);
+	/* one subscription's due rows; a lease keeps a row from being due */
+	assert_int_equal(bw_store_outbox_due(f.s, "es_1", 5000, rows, 8, &n), BW_OK);
+	assert_int_equal(n, 1);
+	long long leased = rows[0].seq;
+	bw_outbox_row_clear(&rows[0]);
+	assert_int_equal(bw_store_outbox_lease(f.s, &leased, 1, 9000), BW_OK);
+	assert_int_equal(bw_store_outbox_due(f.s, "es_1", 5000, rows, 8, &n), BW_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(bw_store_outbox_due(f.s, "es_1", 9000, rows, 8, &n), BW_OK);
+	assert_int_equal(n, 1);
+	bw_outbox_row_clear(&rows[0]);
 	assert_int_equal(bw_store_outbox_counts(f.s, "in_a", "es_1", &pending, &dead), BW_OK);
 	assert_int_equal(pending, 1);
 	assert_int_equal(dead, 0);
@@ -227,7 +246,7 @@ static void test_outbox(void **state)
 	res[1].attempts = 2;
 	res[1].dead = true;
 	assert_int_equal(bw_store_outbox_settle(f.s, &res[1], 1, 270), BW_OK);
-	assert_int_equal(bw_store_outbox_due(f.s, 5000, rows, 8, &n), BW_OK);
+	assert_int_equal(bw_store_outbox_due(f.s, NULL, 5000, rows, 8, &n), BW_OK);
 	assert_int_equal(n, 1); /* the dead letter is not due: only et_3 */
 	assert_string_equal(rows[0].id, "et_3");
 	bw_outbox_row_clear(&rows[0]);
@@ -246,7 +265,7 @@ static void test_outbox(void **state)
 	assert_int_equal(k, 0); /* wrong instance: nothing */
 	assert_int_equal(bw_store_outbox_dead_requeue(f.s, "in_a", "es_1", 400, &k), BW_OK);
 	assert_int_equal(k, 1);
-	assert_int_equal(bw_store_outbox_due(f.s, 400, rows, 8, &n), BW_OK);
+	assert_int_equal(bw_store_outbox_due(f.s, NULL, 400, rows, 8, &n), BW_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].attempts, 0);
 	for (size_t i = 0; i < n; i++)
