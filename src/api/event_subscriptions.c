@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "core/ids.h"
@@ -16,13 +15,6 @@
 #include "events/subs.h"
 #include "integ/integ.h"
 #include "store/store.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static json_t *time_or_null(long long ms)
 {
@@ -189,7 +181,7 @@ void bw_api_event_subs_create(struct bw_ctx *c)
 	snprintf(row.name, sizeof(row.name), "%s", name);
 	row.enabled = enabled;
 	row.config = text_of(cfg);
-	row.created_at = row.updated_at = now_ms();
+	row.created_at = row.updated_at = bw_now_ms();
 	if (!row.config) {
 		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 		goto out;
@@ -254,7 +246,7 @@ void bw_api_event_subs_update(struct bw_ctx *c)
 	row.config = text;
 	if (name)
 		snprintf(row.name, sizeof(row.name), "%s", name);
-	row.updated_at = now_ms();
+	row.updated_at = bw_now_ms();
 	bw_result r = bw_store_event_sub_update(c->store, &row);
 	if (r != BW_OK) {
 		bw_reply_result(c, r,
@@ -399,7 +391,7 @@ void bw_api_event_subs_dead_retry(struct bw_ctx *c)
 	if (sub_exists(c) != 0)
 		return;
 	bw_result r = bw_store_outbox_dead_requeue(c->store, c->who.instance_id, c->req->params[1],
-	                                           now_ms(), &n);
+	                                           bw_now_ms(), &n);
 	if (r != BW_OK) {
 		bw_reply_result(c, r, NULL, NULL);
 		return;
