@@ -201,7 +201,8 @@ int bw_cmd_serve(int argc, char **argv, char **envp)
 	                                bw_config_str(&cfg, "warehouse_url"),
 	                                bw_config_int(&cfg, "event_retry_base_ms"),
 	                                bw_config_int(&cfg, "event_retry_max_ms"),
-	                                (int)bw_config_int(&cfg, "event_max_attempts")};
+	                                (int)bw_config_int(&cfg, "event_max_attempts"),
+	                                bw_config_int(&cfg, "event_dead_letter_retention_s") * 1000};
 	if (bw_events_start(db, durability, &es) != BW_OK) {
 		fprintf(stderr, "bulwark: cannot start the event dispatcher\n");
 		goto stop;

@@ -76,6 +76,8 @@ const struct bw_setting bw_settings[] = {
 	 "longest wait between two tries of an event delivery"},
 	{"event_max_attempts", BW_SET_INT, "20", 1, 1000, NULL, false, false,
 	 "tries of an event delivery before it is a dead letter"},
+	{"event_dead_letter_retention_s", BW_SET_INT, "1209600", 1, 315360000, NULL, false, false,
+	 "dead letters (sealed event content) are deleted this long after their last try"},
 	{"log_level", BW_SET_ENUM, "info", 0, 0, "debug|info|warn|error", false, false,
 	 "lowest level written to standard error"},
 	{"durability", BW_SET_ENUM, "normal", 0, 0, "normal|full", false, false,

@@ -58,6 +58,7 @@ static struct {
 	bool nats, warehouse;
 	long long base_ms, max_ms;
 	int max_attempts;
+	long long retention_ms, next_expiry;
 	struct lane lanes[SINK_COUNT];
 	struct flight *flights;
 } D = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -358,6 +359,27 @@ static long long run_lane(struct lane *l)
 	return wake;
 }
 
+/* Retention (data minimization): dead letters hold sealed customer data,
+ * so they go once they are older than the retention; looked at every
+ * minute, or every half retention when that is shorter. When to look
+ * again. */
+static long long expire_dead(struct lane *l, long long now)
+{
+	if (now >= D.next_expiry) {
+		long long n = 0;
+		if (bw_store_outbox_dead_expire(l->store, now - D.retention_ms, &n) != BW_OK)
+			bw_log(BW_LOG_WARN, "expired dead letters could not be deleted");
+		else if (n > 0) {
+			char num[24];
+			snprintf(num, sizeof(num), "%lld", n);
+			bw_log(BW_LOG_INFO, "expired dead letters deleted", "count", num);
+		}
+		long long every = D.retention_ms / 2 < IDLE_MS ? D.retention_ms / 2 : IDLE_MS;
+		D.next_expiry = now + (every > 0 ? every : 1);
+	}
+	return D.next_expiry;
+}
+
 /* The gauge: rows waiting now, retries included. */
 static void refresh_pending(struct lane *l)
 {
@@ -388,8 +410,11 @@ static void *lane_main(void *arg)
 		if (l->kind == SINK_WEBHOOK)
 			collect(l);
 		long long wake = run_lane(l);
-		if (l->kind == SINK_WEBHOOK)
+		if (l->kind == SINK_WEBHOOK) {
 			refresh_pending(l);
+			long long ex = expire_dead(l, bw_now_ms());
+			wake = ex < wake ? ex : wake;
+		}
 		if (!lane_wait(l, wake))
 			break;
 	}
@@ -427,6 +452,8 @@ bw_result bw_events_start(const char *db_path, int durability,
 	D.base_ms = cfg->retry_base_ms;
 	D.max_ms = cfg->retry_max_ms;
 	D.max_attempts = cfg->max_attempts;
+	D.retention_ms = cfg->dead_retention_ms > 0 ? cfg->dead_retention_ms : 1;
+	D.next_expiry = 0;
 	D.nats = D.warehouse = false;
 	D.stopping = false;
 	for (int k = 0; k < SINK_COUNT; k++) {

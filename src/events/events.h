@@ -56,6 +56,7 @@ struct bw_events_settings {
 	const char *warehouse_url; /* NULL: no warehouse sink */
 	long long retry_base_ms, retry_max_ms;
 	int max_attempts;
+	long long dead_retention_ms; /* dead letters go this long after their last try */
 };
 /* Starts the dispatcher thread with its own store connection. */
 BW_MUST_USE bw_result bw_events_start(const char *db_path, int durability,

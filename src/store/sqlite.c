@@ -474,6 +474,7 @@ const struct bw_store_ops bw_store__sqlite_ops = {
 	.outbox_dead_list = bw_sq__outbox_dead_list,
 	.outbox_dead_requeue = bw_sq__outbox_dead_requeue,
 	.outbox_dead_delete = bw_sq__outbox_dead_delete,
+	.outbox_dead_expire = bw_sq__outbox_dead_expire,
 	/* end event subscriptions */
 	/* approved origins */
 	.origin_used = bw_sq__origin_used,

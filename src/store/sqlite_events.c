@@ -380,3 +380,16 @@ bw_result bw_sq__outbox_dead_delete(struct bw_store *s, const char *iid, const c
 	*n = r == BW_OK ? sqlite3_changes(q->db) : 0;
 	return r;
 }
+
+bw_result bw_sq__outbox_dead_expire(struct bw_store *s, long long before, long long *n)
+{
+	struct sq_store *q = SQ(s);
+	sqlite3_stmt *st = bw_sq__stmt(q, "DELETE FROM event_outbox WHERE dead=1 AND "
+	                                  "coalesce(last_attempt_at,created_at)<?");
+	if (!st)
+		return BW_ERR;
+	sqlite3_bind_int64(st, 1, before);
+	bw_result r = bw_sq__step_done(st);
+	*n = r == BW_OK ? sqlite3_changes(q->db) : 0;
+	return r;
+}

@@ -162,6 +162,7 @@ bw_result bw_sq__outbox_dead_requeue(struct bw_store *s, const char *iid, const 
                                      long long now, long long *n);
 bw_result bw_sq__outbox_dead_delete(struct bw_store *s, const char *iid, const char *sid,
                                     long long *n);
+bw_result bw_sq__outbox_dead_expire(struct bw_store *s, long long before, long long *n);
 /* end event subscriptions */
 /* approved origins */
 bw_result bw_sq__origin_used(struct bw_store *s, const char *iid, const char *origin, long long at);

@@ -893,6 +893,13 @@ bw_result bw_store_outbox_dead_delete(struct bw_store *s, const char *iid, const
 	return res;
 }
 
+bw_result bw_store_outbox_dead_expire(struct bw_store *s, long long before, long long *n)
+{
+	bw_result res = s->ops->outbox_dead_expire(s, before, n);
+	s->ops->release(s);
+	return res;
+}
+
 void bw_event_sub_row_clear(struct bw_event_sub_row *r)
 {
 	free(r->config);

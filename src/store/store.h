@@ -564,6 +564,10 @@ BW_MUST_USE bw_result bw_store_outbox_dead_requeue(struct bw_store *s, const cha
                                                    long long *n);
 BW_MUST_USE bw_result bw_store_outbox_dead_delete(struct bw_store *s, const char *iid,
                                                   const char *sid, long long *n);
+/* Dead letters of any instance whose last try was before `before` are
+ * deleted (retention); *n how many. */
+BW_MUST_USE bw_result bw_store_outbox_dead_expire(struct bw_store *s, long long before,
+                                                  long long *n);
 /* ---- end event subscriptions ---- */
 
 /* ---- approved origins' use (0012) ---- */

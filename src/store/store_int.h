@@ -190,6 +190,7 @@ struct bw_store_ops {
 	                                 long long now, long long *n);
 	bw_result (*outbox_dead_delete)(struct bw_store *s, const char *iid, const char *sid,
 	                                long long *n);
+	bw_result (*outbox_dead_expire)(struct bw_store *s, long long before, long long *n);
 	/* end event subscriptions */
 	/* approved origins */
 	bw_result (*origin_used)(struct bw_store *s, const char *iid, const char *origin,

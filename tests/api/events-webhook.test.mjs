@@ -596,3 +596,36 @@ describe('a receiver that hangs', () => {
     }
   });
 });
+
+// Dead letters hold sealed customer data: they go after the retention
+// (event_dead_letter_retention_s), counted from their last try.
+describe('dead-letter retention', () => {
+  test('a dead letter older than the retention is deleted; the subscription stays', async () => {
+    const own = await initData();
+    const dd = await startDaemon({
+      data: own.data,
+      env: { ...FAST, BULWARK_EVENT_MAX_ATTEMPTS: '1', BULWARK_EVENT_DEAD_LETTER_RETENTION_S: '2' },
+    });
+    try {
+      const ctx = await setupCenter(dd, own.key, { agents: 0 });
+      const rcv = await receiver({ status: 500 });
+      const ig = await receiverIntegration(dd, ctx.admin, ctx.iid, rcv);
+      const sub = await webhookSub(dd, ctx.admin, ctx.iid, ig);
+      const cid = await endedQueuedChat(dd, ctx);
+      const s = await waitStats(dd, ctx.admin, ctx.iid, sub.id, (x) => x.dead === 1, { what: 'dead 1' });
+      assert.equal(rcv.about(cid).length, 1);
+      const [item] = await deadLetters(dd, ctx.admin, ctx.iid, sub.id);
+      const last = Date.parse(item.last_attempt_at);
+      const gone = await waitStats(dd, ctx.admin, ctx.iid, sub.id, (x) => x.dead === 0 && x.pending === 0,
+        { what: 'the dead letter expired', timeoutMs: 15000 });
+      assert.ok(Date.now() - last >= 2000, `deleted ${Date.now() - last} ms after its last try, before the retention`);
+      assert.deepEqual(await deadLetters(dd, ctx.admin, ctx.iid, sub.id), []);
+      assert.equal(gone.stats.last_error, s.stats.last_error, 'the subscription and its figures stay');
+      assert.equal((await getSub(dd, ctx.admin, ctx.iid, sub.id)).id, sub.id);
+    } finally {
+      const code = await dd.stop();
+      removeTempDir(own.dir);
+      assert.equal(code, 0, `daemon exit code ${code}\n${dd.stderr.slice(-3000)}`);
+    }
+  });
+});

@@ -270,6 +270,24 @@ static void test_outbox(void **state)
 	assert_int_equal(rows[0].attempts, 0);
 	for (size_t i = 0; i < n; i++)
 		bw_outbox_row_clear(&rows[i]);
+	/* retention: a dead letter goes once its last try is older than the cut */
+	queue(f.s, "in_a", "es_1", "et_4", 500);
+	assert_int_equal(bw_store_outbox_due(f.s, "es_1", 500, rows, 8, &n), BW_OK);
+	long long seq4 = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(rows[i].id, "et_4"))
+			seq4 = rows[i].seq;
+		bw_outbox_row_clear(&rows[i]);
+	}
+	struct bw_outbox_result d4 = {.seq = seq4, .subscription_id = "es_1", .attempts = 1,
+	                              .dead = true, .next_at = 600, .error = "webhook: status 500"};
+	assert_int_equal(bw_store_outbox_settle(f.s, &d4, 1, 700), BW_OK);
+	assert_int_equal(bw_store_outbox_dead_expire(f.s, 700, &k), BW_OK);
+	assert_int_equal(k, 0); /* tried at 700: not before it */
+	assert_int_equal(bw_store_outbox_dead_expire(f.s, 701, &k), BW_OK);
+	assert_int_equal(k, 1);
+	assert_int_equal(bw_store_outbox_dead_list(f.s, "in_a", "es_1", 0, rows, 8, &n), BW_OK);
+	assert_int_equal(n, 0);
 	/* deleting a subscription drops what it had queued */
 	assert_int_equal(bw_store_event_sub_delete(f.s, "in_a", "es_1"), BW_OK);
 	assert_int_equal(bw_store_event_sub_delete(f.s, "in_a", "es_1"), BW_NOTFOUND);
