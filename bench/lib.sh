@@ -24,9 +24,10 @@ free_port() {
 	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-# bench_nginx WORKERS FILE_BODY: serves /file on a free port; sets NGINX_PORT.
+# bench_nginx WORKERS FILE_BODY [LOCATIONS]: serves /file on a free port, and
+# any further nginx location blocks given; sets NGINX_PORT.
 bench_nginx() {
-	local w=$1 body=$2 dir="$T/nginx$1"
+	local w=$1 body=$2 more=${3:-} dir="$T/nginx$1"
 	NGINX_PORT=$(free_port)
 	mkdir -p "$dir/tmp" "$dir/www"
 	printf '%s' "$body" >"$dir/www/file"
@@ -50,6 +51,7 @@ bench_nginx() {
 		        listen 127.0.0.1:$NGINX_PORT backlog=4096;
 		        root $dir/www;
 		        location = /file { default_type application/json; }
+		        $more
 		    }
 		}
 	EOF

@@ -12,34 +12,8 @@ cd "$(dirname "$0")/../.."
 . bench/lib.sh
 
 cp "$BUILD/bulwark" "$T/bulwark"
-NGINX_PORT=$(free_port)
-dir="$T/nginx"
-mkdir -p "$dir/tmp"
-cat >"$dir/nginx.conf" <<-NGX
-	worker_processes 1;
-	daemon off;
-	pid $dir/nginx.pid;
-	error_log $dir/error.log warn;
-	events { worker_connections 1024; }
-	http {
-	    access_log off;
-	    keepalive_requests 1000000;
-	    client_body_temp_path $dir/tmp/body;
-	    proxy_temp_path $dir/tmp/proxy;
-	    fastcgi_temp_path $dir/tmp/fastcgi;
-	    uwsgi_temp_path $dir/tmp/uwsgi;
-	    scgi_temp_path $dir/tmp/scgi;
-	    client_body_buffer_size 64k;
-	    server {
-	        listen 127.0.0.1:$NGINX_PORT;
-	        location = /up { return 200; }
-	        location = /down { return 503; }
-	    }
-	}
-NGX
-/usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >/dev/null 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/up" && break; sleep 0.1; done
+# nginx answers the webhooks: 200 at /up, 503 at /down.
+bench_nginx 1 '' 'location = /up { return 200; } location = /down { return 503; }'
 
 bench_bulwark "$T/bulwark" --event-max-attempts 1
 out=$(node bench/events/webhook_setup.mjs --url "http://127.0.0.1:$BW_PORT" --key "$BW_KEY" \

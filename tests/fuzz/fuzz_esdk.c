@@ -25,14 +25,7 @@
 #include "../unit/esdk_vectors.h"
 #include "sec/esdk.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__,    \
-			        __LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 static struct bw_esdk_privkey *priv;
 static char *pub_pem;

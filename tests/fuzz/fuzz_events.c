@@ -10,14 +10,7 @@
 
 #include "events/subs.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__,    \
-			        __LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 static const char sample[] =
     "{\"id\":\"ct_1\",\"last_update_timestamp\":\"2026-01-01T00:00:00.000Z\",\"channel\":\"CHAT\","

@@ -11,14 +11,7 @@
 #include "cc/hours.h"
 #include "core/ids.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__,    \
-			        __LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t n)
