@@ -106,6 +106,9 @@ void bw_api_event_subs_delete(struct bw_ctx *c);
 void bw_api_event_subs_dead_list(struct bw_ctx *c);
 void bw_api_event_subs_dead_retry(struct bw_ctx *c);
 void bw_api_event_subs_dead_delete(struct bw_ctx *c);
+/* BW_OK with the name of a subscription of the caller's instance whose
+ * webhook goes to integration ig; BW_NOTFOUND when none does. */
+bw_result bw_api_event_subs_using(struct bw_ctx *c, const char *ig, char *name, size_t n);
 /* end event subscriptions */
 /* approved origins' use (C17) */
 void bw_api_origins_list(struct bw_ctx *c);

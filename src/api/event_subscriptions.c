@@ -413,3 +413,24 @@ void bw_api_event_subs_dead_delete(struct bw_ctx *c)
 	}
 	bw_reply_json(c, 200, json_pack("{s:I}", "deleted", (json_int_t)n));
 }
+
+bw_result bw_api_event_subs_using(struct bw_ctx *c, const char *ig, char *name, size_t n)
+{
+	struct bw_event_sub_row subs[BW_EVENT_SUBS_MAX];
+	size_t k = 0;
+	bw_result r = bw_store_event_sub_list(c->store, c->who.instance_id, NULL, false, subs,
+	                                      BW_EVENT_SUBS_MAX, &k);
+	bool found = false;
+	for (size_t i = 0; i < k; i++) {
+		json_t *cfg = found ? NULL : bw_event_sub_config_load(subs[i].config);
+		const char *id = json_string_value(
+		    json_object_get(json_object_get(cfg, "sink"), "integration_id"));
+		if (id && !strcmp(id, ig)) {
+			snprintf(name, n, "%s", subs[i].name);
+			found = true;
+		}
+		json_decref(cfg);
+		bw_event_sub_row_clear(&subs[i]);
+	}
+	return r != BW_OK ? r : found ? BW_OK : BW_NOTFOUND;
+}

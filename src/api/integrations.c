@@ -213,7 +213,22 @@ out:
 
 void bw_api_integrations_delete(struct bw_ctx *c)
 {
-	bw_result r = bw_store_integration_delete(c->store, c->who.instance_id, c->req->params[1]);
+	char name[136], msg[MSG_MAX];
+	/* A subscription's webhook would go nowhere: it is changed first. */
+	bw_result r = bw_api_event_subs_using(c, c->req->params[1], name, sizeof(name));
+	if (r == BW_OK) {
+		snprintf(msg, sizeof(msg),
+		         "the event subscription \"%.128s\" sends its webhooks to this integration: "
+		         "change its sink or delete it first",
+		         name);
+		bw_reply_error(c, 409, "Conflict", msg, NULL);
+		return;
+	}
+	if (r != BW_NOTFOUND) {
+		bw_reply_result(c, r, NULL, NULL);
+		return;
+	}
+	r = bw_store_integration_delete(c->store, c->who.instance_id, c->req->params[1]);
 	if (r != BW_OK) {
 		bw_reply_result(c, r, "no such integration", NULL);
 		return;

@@ -629,3 +629,22 @@ describe('dead-letter retention', () => {
     }
   });
 });
+
+describe('an integration a subscription sends to', () => {
+  test('cannot be deleted (409 naming the subscription) until the subscription goes', async () => {
+    const ctx = await setupCenter(d, init.key, { agents: 0 });
+    const rcv = await receiver();
+    const ig = await receiverIntegration(d, ctx.admin, ctx.iid, rcv);
+    const sub = await webhookSub(d, ctx.admin, ctx.iid, ig, { name: 'to-the-crm' });
+    const igPath = `/v1/instances/${ctx.iid}/integrations/${ig.id}`;
+    let r = await api(d.url, 'DELETE', igPath, { key: ctx.admin });
+    assert.equal(r.status, 409, show(r));
+    assert.equal(r.json.error.code, 'Conflict');
+    assert.match(r.json.error.message, /"to-the-crm"/);
+    assert.equal((await api(d.url, 'GET', igPath, { key: ctx.admin })).status, 200, 'the integration went');
+    r = await api(d.url, 'DELETE', subsPath(ctx.iid, `/${sub.id}`), { key: ctx.admin });
+    assert.equal(r.status, 204, show(r));
+    r = await api(d.url, 'DELETE', igPath, { key: ctx.admin });
+    assert.equal(r.status, 204, show(r));
+  });
+});
