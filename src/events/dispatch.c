@@ -66,11 +66,16 @@ static struct {
 static atomic_ullong delivered[SINK_COUNT], failed[SINK_COUNT], dead[SINK_COUNT];
 static atomic_llong pending_gauge;
 
+/* Producers may call this at any time, also while the lanes stop: a lane
+ * is looked at only under the lock, and its condition variable lives as
+ * long as the process (made once, never destroyed). */
 static void kick(struct lane *l)
 {
 	pthread_mutex_lock(&D.mu);
-	l->kicked = true;
-	pthread_cond_signal(&l->cv);
+	if (l->started) {
+		l->kicked = true;
+		pthread_cond_signal(&l->cv);
+	}
 	pthread_mutex_unlock(&D.mu);
 }
 
@@ -83,8 +88,7 @@ static void answered(void *arg)
 void bw_events_notify(void)
 {
 	for (int k = 0; k < SINK_COUNT; k++)
-		if (D.lanes[k].started)
-			kick(&D.lanes[k]);
+		kick(&D.lanes[k]);
 }
 
 bool bw_events_sink_configured(const char *type)
@@ -422,27 +426,42 @@ static void *lane_main(void *arg)
 	 * first); their rows are settled before the lane goes. */
 	while (l->kind == SINK_WEBHOOK && D.flights) {
 		collect(l);
-		if (D.flights)
-			lane_wait(l, bw_now_ms() + 100);
+		if (!D.flights)
+			break;
+		long long until = bw_now_ms() + 50; /* answers no longer kick: look again soon */
+		struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000};
+		pthread_mutex_lock(&D.mu);
+		pthread_cond_timedwait(&l->cv, &D.mu, &ts);
+		pthread_mutex_unlock(&D.mu);
 	}
 	return NULL;
 }
 
 static void stop_lanes(void)
 {
+	bool joined[SINK_COUNT];
 	pthread_mutex_lock(&D.mu);
 	D.stopping = true;
-	for (int k = 0; k < SINK_COUNT; k++)
+	for (int k = 0; k < SINK_COUNT; k++) {
+		joined[k] = D.lanes[k].started;
+		D.lanes[k].started = false;
 		pthread_cond_signal(&D.lanes[k].cv);
+	}
 	pthread_mutex_unlock(&D.mu);
 	for (int k = 0; k < SINK_COUNT; k++) {
 		struct lane *l = &D.lanes[k];
-		if (l->started)
+		if (joined[k])
 			pthread_join(l->thread, NULL);
-		l->started = false;
 		bw_store_close(l->store);
 		l->store = NULL;
-		pthread_cond_destroy(&l->cv);
+	}
+}
+
+static void lanes_init(void)
+{
+	for (int k = 0; k < SINK_COUNT; k++) {
+		D.lanes[k].kind = k;
+		pthread_cond_init(&D.lanes[k].cv, NULL);
 	}
 }
 
@@ -456,10 +475,8 @@ bw_result bw_events_start(const char *db_path, int durability,
 	D.next_expiry = 0;
 	D.nats = D.warehouse = false;
 	D.stopping = false;
-	for (int k = 0; k < SINK_COUNT; k++) {
-		D.lanes[k].kind = k;
-		pthread_cond_init(&D.lanes[k].cv, NULL);
-	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, lanes_init);
 	D.running = true; /* from here bw_events_stop undoes whatever was done */
 	bw_result r = BW_OK;
 	if (cfg->nats_url && cfg->nats_url[0])
@@ -472,9 +489,11 @@ bw_result bw_events_start(const char *db_path, int durability,
 			continue;
 		r = bw_store_open(&l->store, db_path,
 		                  durability ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL);
+		pthread_mutex_lock(&D.mu);
 		if (r == BW_OK && pthread_create(&l->thread, NULL, lane_main, l) != 0)
 			r = BW_ERR;
 		l->started = r == BW_OK;
+		pthread_mutex_unlock(&D.mu);
 	}
 	if (r != BW_OK)
 		bw_events_stop();
