@@ -68,6 +68,7 @@ bench: build
 	@bash bench/crypto/run.sh $(BUILD)
 	@bash bench/events/run.sh $(BUILD)
 	@bash bench/events/webhook.sh $(BUILD)
+	@bash bench/events/records.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
