@@ -10,43 +10,12 @@
 // usage: node webhook_setup.mjs --url http://127.0.0.1:PORT --key KEY
 //        --receiver http://127.0.0.1:NGINX_PORT --events N
 // Prints one JSON line {"events","seconds","per_s","body_bytes"}.
-function parseArgs(argv) {
-	const o = {};
-	for (let i = 2; i < argv.length; i += 2) o[argv[i].replace(/^--/, '')] = argv[i + 1];
-	if (!o.url || !o.key || !o.receiver || !o.events) throw new Error('need --url --key --receiver --events');
-	o.events = Number(o.events);
-	return o;
-}
+import { parseArgs, api, newInstance, dyingSubscription, untilDead, timedRetry } from './lib.mjs';
+
 const opt = parseArgs(process.argv);
-const PASSWORD = 'bench webhook passphrase 2026';
-
-async function call(method, path, token, body, want) {
-	const headers = {};
-	if (token) headers.authorization = `Bearer ${token}`;
-	if (body !== undefined) headers['content-type'] = 'application/json';
-	for (let attempt = 0; ; attempt++) {
-		const r = await fetch(opt.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-		const text = await r.text();
-		if ((r.status === 503 || r.status === 429) && attempt < 50) {
-			await new Promise((res) => setTimeout(res, 200));
-			continue;
-		}
-		if (r.status !== want) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-		return text ? JSON.parse(text) : null;
-	}
-}
-
-const inst = await call('POST', '/v1/instances', opt.key,
-	{ alias: `hookbench-${process.pid}`, admin: { username: 'admin', password: PASSWORD } }, 201);
-const I = `/v1/instances/${inst.id}`;
-const admin = (await call('POST', `${I}/auth/login`, null, { username: 'admin', password: PASSWORD }, 200)).token;
-const ig = await call('POST', `${I}/integrations`, admin, {
-	name: 'receiver', base_url: opt.receiver, allowed_address_ranges: ['127.0.0.1'], auth: { type: 'none' },
-}, 201);
-const sub = await call('POST', `${I}/event-subscriptions`, admin, {
-	name: 'bench', event_types: ['audit'], sink: { type: 'webhook', integration_id: ig.id, path: '/down' },
-}, 201);
-const stats = async () => (await call('GET', `${I}/event-subscriptions/${sub.id}`, admin, undefined, 200)).stats;
+const call = api(opt.url);
+const { inst, I, admin } = await newInstance(call, opt.key, 'hookbench');
+const { ig, sub, stats } = await dyingSubscription(call, I, admin, opt.receiver, ['audit']);
 
 // N audit events, 16 writes in flight.
 let next = 0;
@@ -58,26 +27,8 @@ async function writer() {
 }
 await Promise.all(Array.from({ length: 16 }, writer));
 // Every event of the instance so far has died at /down (one try each).
-let s;
-const deadline = Date.now() + 120000;
-do {
-	s = await stats();
-	if (s.pending === 0 && s.dead >= opt.events) break;
-	await new Promise((res) => setTimeout(res, 100));
-} while (Date.now() < deadline);
-if (s.dead < opt.events) throw new Error(`only ${s.dead} dead letters of ${opt.events}: ${JSON.stringify(s)}`);
-const total = s.dead;
-await call('PATCH', `${I}/event-subscriptions/${sub.id}`, admin, { sink: { type: 'webhook', integration_id: ig.id, path: '/up' } }, 200);
-const t0 = process.hrtime.bigint();
-const rq = await call('POST', `${I}/event-subscriptions/${sub.id}/dead-letters/retry`, admin, undefined, 200);
+const total = (await untilDead(stats, opt.events)).dead;
 // The retry and the PATCH are audit events of their own: delivered too.
-const want = rq.requeued;
-for (;;) {
-	s = await stats();
-	if (s.delivered >= want) break;
-	if (Number(process.hrtime.bigint() - t0) / 1e9 > 300) throw new Error(`stalled: ${JSON.stringify(s)}`);
-	await new Promise((res) => setTimeout(res, 20));
-}
-const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const r = await timedRetry(call, I, admin, sub, stats, { type: 'webhook', integration_id: ig.id, path: '/up' });
 const one = { id: 'et_' + 'x'.repeat(22), type: 'audit', time: new Date().toISOString(), instance_id: inst.id, subscription_id: sub.id, dedup_key: 'ev_' + 'x'.repeat(22) };
-console.log(JSON.stringify({ events: want, seconds: Number(seconds.toFixed(3)), per_s: Math.round(want / seconds), total_dead: total, body_bytes_approx: JSON.stringify(one).length + 420 }));
+console.log(JSON.stringify({ ...r, total_dead: total, body_bytes_approx: JSON.stringify(one).length + 420 }));
