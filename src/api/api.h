@@ -248,6 +248,9 @@ int bw_api_instance(struct bw_ctx *c, struct bw_instance *in);
  * -1 when wrong; *out NULL when absent and not required. */
 int bw_api_str(struct bw_ctx *c, const char *key, size_t min, size_t max, bool required,
                const char **out);
+/* A name-like string field: 1..max bytes, no control character (400
+ * naming the field otherwise). */
+int bw_api_label(struct bw_ctx *c, const char *key, size_t max, bool required, const char **out);
 /* The same for a nested object, naming the field as `field` in errors. */
 int bw_api_str_in(struct bw_ctx *c, const json_t *obj, const char *key, const char *field,
                   size_t min, size_t max, bool required, const char **out);
@@ -258,6 +261,12 @@ int bw_api_only_in(struct bw_ctx *c, const json_t *obj, const char *prefix,
 /* A query parameter: replies 400 and returns -1 when too long or empty. */
 int bw_api_query(struct bw_ctx *c, const char *name, char *buf, size_t n, bool *present);
 bool bw_api_name_ok(const char *s); /* [A-Za-z0-9._@+-]* */
+/* ?unused_for= (30d, 12h, 90m, 45s; at most 3650d) as the time before
+ * which a thing counts as unused (now minus the duration); *before 0 when
+ * absent; -1 (replied 400) when wrong. */
+int bw_api_unused_before(struct bw_ctx *c, long long now, long long *before);
+/* Unix ms as an RFC 3339 UTC time with milliseconds; 0 (never) as null. */
+json_t *bw_api_time_or_null(long long ms);
 bool bw_api_id_ok(const char *s);
 
 /* A list route: fetch a page of items of item_size bytes after an id, encode

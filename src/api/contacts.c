@@ -16,15 +16,6 @@
 #include "sec/seal.h"
 #include "store/store.h"
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 static json_t *str_or_null(const char *s)
 {
 	json_t *v = s && *s ? json_string(s) : NULL;
@@ -98,18 +89,18 @@ json_t *bw_api_contact_json(const struct bw_contact *c, const struct bw_api_view
 	json_t *queue = json_null(), *agent = json_null();
 	if (c->queue_id[0])
 		queue = json_pack("{s:s, s:o, s:o}", "id", c->queue_id, "enqueue_timestamp",
-		                  time_or_null(c->enqueued_at), "dequeue_timestamp",
-		                  time_or_null(c->dequeued_at));
+		                  bw_api_time_or_null(c->enqueued_at), "dequeue_timestamp",
+		                  bw_api_time_or_null(c->dequeued_at));
 	if (c->agent_id[0])
 		agent = json_pack("{s:s, s:o}", "id", c->agent_id, "connected_timestamp",
-		                  time_or_null(c->connected_at));
+		                  bw_api_time_or_null(c->connected_at));
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_string(c->id));
 	json_object_set_new(o, "instance_id", json_string(c->instance_id));
 	json_object_set_new(o, "channel", json_string(c->channel));
 	json_object_set_new(o, "initiation_method", json_string(c->initiation_method));
 	json_object_set_new(o, "state", json_string(c->state));
-	json_object_set_new(o, "initiation_timestamp", time_or_null(c->initiated_at));
+	json_object_set_new(o, "initiation_timestamp", bw_api_time_or_null(c->initiated_at));
 	json_object_set_new(o, "entry_point_id", str_or_null(c->entry_point_id));
 	json_object_set_new(o, "flow_id", str_or_null(c->flow_id));
 	json_object_set_new(o, "flow_version",
@@ -127,9 +118,9 @@ json_t *bw_api_contact_json(const struct bw_contact *c, const struct bw_api_view
 	json_object_set_new(o, "agent", agent ? agent : json_null());
 	json_object_set_new(o, "attributes", attrs_for(cust, v));
 	json_object_set_new(o, "disconnect_reason", str_or_null(c->disconnect_reason));
-	json_object_set_new(o, "disconnect_timestamp", time_or_null(c->disconnected_at));
-	json_object_set_new(o, "after_contact_work_end_timestamp", time_or_null(c->acw_ended_at));
-	json_object_set_new(o, "last_update_timestamp", time_or_null(c->updated_at));
+	json_object_set_new(o, "disconnect_timestamp", bw_api_time_or_null(c->disconnected_at));
+	json_object_set_new(o, "after_contact_work_end_timestamp", bw_api_time_or_null(c->acw_ended_at));
+	json_object_set_new(o, "last_update_timestamp", bw_api_time_or_null(c->updated_at));
 	if (!cust && c->customer && c->customer_len) /* keys (C14): sealed, did not open */
 		json_object_set_new(o, "customer_data_error", json_string("Undecryptable"));
 	json_decref(cust);
@@ -146,7 +137,7 @@ json_t *bw_api_message_json(const struct bw_contact_message *m, const char *plai
 		json_object_set_new(o, "display_name", str_or_null(display_name));
 	json_t *text = plaintext ? json_stringn(plaintext, len) : NULL; /* NULL: not UTF-8 */
 	json_object_set_new(o, "content", text ? text : json_null());
-	json_object_set_new(o, "time", time_or_null(m->time));
+	json_object_set_new(o, "time", bw_api_time_or_null(m->time));
 	return o;
 }
 
@@ -456,7 +447,7 @@ void bw_api_contacts_flow_log(struct bw_ctx *c)
 	json_t *items = json_array();
 	for (size_t i = 0; i < n && i < limit; i++)
 		json_array_append_new(
-		    items, json_pack("{s:o, s:s, s:s, s:s}", "time", time_or_null(log[i].time),
+		    items, json_pack("{s:o, s:s, s:s, s:s}", "time", bw_api_time_or_null(log[i].time),
 		                     "action_id", log[i].action_id, "action_type",
 		                     log[i].action_type, "branch", log[i].branch));
 	json_t *next = n > limit ? seq_token(log[limit - 1].seq) : json_null();

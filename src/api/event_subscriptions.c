@@ -16,15 +16,6 @@
 #include "integ/integ.h"
 #include "store/store.h"
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 static json_t *sub_json(struct bw_ctx *c, const struct bw_event_sub_row *r, const json_t *cfg)
 {
 	long long pending = 0, dead = 0;
@@ -34,33 +25,20 @@ static json_t *sub_json(struct bw_ctx *c, const struct bw_event_sub_row *r, cons
 	json_object_set_new(o, "id", json_string(r->id));
 	json_object_set_new(o, "name", json_string(r->name));
 	json_object_set_new(o, "enabled", json_boolean(r->enabled));
-	json_object_set_new(o, "created_at", time_or_null(r->created_at));
-	json_object_set_new(o, "updated_at", time_or_null(r->updated_at));
-	json_object_set_new(
-	    o, "stats",
-	    json_pack("{s:I, s:I, s:I, s:o, s:o, s:o}", "pending", (json_int_t)pending, "delivered",
-	              (json_int_t)r->delivered, "dead", (json_int_t)dead, "last_delivered_at",
-	              time_or_null(r->last_delivered_at), "last_error",
-	              r->last_error[0] ? json_string(r->last_error) : json_null(), "last_error_at",
-	              time_or_null(r->last_error_at)));
+	json_object_set_new(o, "created_at", bw_api_time_or_null(r->created_at));
+	json_object_set_new(o, "updated_at", bw_api_time_or_null(r->updated_at));
+	json_object_set_new(o, "stats",
+	                    json_pack("{s:I, s:I, s:I, s:o, s:o, s:o}", "pending",
+	                              (json_int_t)pending, "delivered", (json_int_t)r->delivered,
+	                              "dead", (json_int_t)dead, "last_delivered_at",
+	                              bw_api_time_or_null(r->last_delivered_at), "last_error",
+	                              r->last_error[0] ? json_string(r->last_error) : json_null(),
+	                              "last_error_at", bw_api_time_or_null(r->last_error_at)));
 	return o;
 }
 
-static const char *const fields[] = {"name",   "event_types", "filters", "fields",
-                                     "sink",   "enabled",     NULL};
-
-static int name_in(struct bw_ctx *c, bool required, const char **name)
-{
-	if (bw_api_str(c, "name", 1, 128, required, name) != 0)
-		return -1;
-	for (const char *p = *name; p && *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			bw_reply_error(c, 400, "InvalidParameter", "name may not hold control characters",
-			               "name");
-			return -1;
-		}
-	return 0;
-}
+static const char *const fields[] = {"name", "event_types", "filters", "fields",
+                                     "sink", "enabled",     NULL};
 
 static int enabled_in(struct bw_ctx *c, bool *enabled)
 {
@@ -68,7 +46,8 @@ static int enabled_in(struct bw_ctx *c, bool *enabled)
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v)) {
-		bw_reply_error(c, 400, "InvalidParameter", "enabled must be true or false", "enabled");
+		bw_reply_error(c, 400, "InvalidParameter", "enabled must be true or false",
+		               "enabled");
 		return -1;
 	}
 	*enabled = json_is_true(v);
@@ -101,8 +80,9 @@ static int check_whole(struct bw_ctx *c, const json_t *cfg)
 		const json_t *t = json_object_get(cfg, "event_types");
 		if (json_array_size(t) != 1 ||
 		    strcmp(json_string_value(json_array_get(t, 0)), "contact.ended"))
-			return bad(c, "event_types",
-			           "a warehouse sink takes contact.ended only (it keeps contact records)");
+			return bad(
+			    c, "event_types",
+			    "a warehouse sink takes contact.ended only (it keeps contact records)");
 	}
 	if (strcmp(type, "webhook"))
 		return 0;
@@ -112,8 +92,9 @@ static int check_whole(struct bw_ctx *c, const json_t *cfg)
 	const char *path = json_string_value(json_object_get(sink, "path"));
 	bw_result r = bw_store_integration_get(c->store, c->who.instance_id, ig, &row);
 	if (r == BW_NOTFOUND)
-		return bad(c, "sink.integration_id", "sink.integration_id names no integration of "
-		                                     "this instance");
+		return bad(c, "sink.integration_id",
+		           "sink.integration_id names no integration of "
+		           "this instance");
 	if (r != BW_OK) {
 		bw_reply_result(c, r, NULL, NULL);
 		return -1;
@@ -125,8 +106,9 @@ static int check_whole(struct bw_ctx *c, const json_t *cfg)
 		bw_reply_result(c, BW_ERR, NULL, NULL);
 		rc = -1;
 	} else if (!(ic.methods & BW_INTEG_POST)) {
-		rc = bad(c, "sink.integration_id",
-		         "the integration does not allow POST (allowed_methods), which webhooks use");
+		rc = bad(
+		    c, "sink.integration_id",
+		    "the integration does not allow POST (allowed_methods), which webhooks use");
 	} else if ((why = bw_integ_path_check(&ic, path))) {
 		snprintf(msg, sizeof(msg), "sink.path %s", why);
 		rc = bad(c, "sink.path", msg);
@@ -163,8 +145,8 @@ void bw_api_event_subs_create(struct bw_ctx *c)
 		bw_reply_result(c, BW_NOMEM, NULL, NULL);
 		return;
 	}
-	if (bw_api_only(c, fields) || name_in(c, true, &name) || enabled_in(c, &enabled) ||
-	    settings_in(c, cfg))
+	if (bw_api_only(c, fields) || bw_api_label(c, "name", 128, true, &name) ||
+	    enabled_in(c, &enabled) || settings_in(c, cfg))
 		goto out;
 	struct bw_event_sub_row probe[BW_EVENT_SUBS_MAX];
 	bw_result r = bw_store_event_sub_list(c->store, c->who.instance_id, NULL, false, probe,
@@ -230,7 +212,7 @@ void bw_api_event_subs_update(struct bw_ctx *c)
 {
 	struct bw_event_sub_row row;
 	const char *name;
-	if (bw_api_only(c, fields) || name_in(c, false, &name))
+	if (bw_api_only(c, fields) || bw_api_label(c, "name", 128, false, &name))
 		return;
 	json_t *cfg = load(c, &row);
 	if (!cfg)
@@ -281,7 +263,8 @@ static json_t *es_encode(struct bw_ctx *c, const void *item)
 	const struct bw_event_sub_row *r = item;
 	json_t *cfg = bw_event_sub_config_load(r->config);
 	if (!cfg)
-		bw_log(BW_LOG_ERROR, "stored event subscription does not read", "subscription", r->id);
+		bw_log(BW_LOG_ERROR, "stored event subscription does not read", "subscription",
+		       r->id);
 	json_t *o = sub_json(c, r, cfg);
 	json_decref(cfg);
 	return o;
@@ -336,8 +319,8 @@ static bw_result dl_fetch(struct bw_ctx *c, const char *after, void *out, size_t
 	struct bw_outbox_row *rows = calloc(max, sizeof(*rows));
 	if (!rows)
 		return BW_NOMEM;
-	bw_result r = bw_store_outbox_dead_list(c->store, c->who.instance_id, c->req->params[1], seq,
-	                                        rows, max, n);
+	bw_result r = bw_store_outbox_dead_list(c->store, c->who.instance_id, c->req->params[1],
+	                                        seq, rows, max, n);
 	struct dead_item *items = out;
 	for (size_t i = 0; r == BW_OK && i < *n; i++) {
 		items[i].row = rows[i];
@@ -353,8 +336,8 @@ static json_t *dl_encode(struct bw_ctx *c, const void *item)
 	const struct bw_outbox_row *r = &((const struct dead_item *)item)->row;
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:o, s:o}", "event_id", r->id, "type", r->type,
 	                 "dedup_key", r->dedup_key, "attempts", r->attempts, "last_error",
-	                 r->last_error, "created_at", time_or_null(r->created_at),
-	                 "last_attempt_at", time_or_null(r->last_attempt_at));
+	                 r->last_error, "created_at", bw_api_time_or_null(r->created_at),
+	                 "last_attempt_at", bw_api_time_or_null(r->last_attempt_at));
 }
 
 static const char *dl_id(const void *item)

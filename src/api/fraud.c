@@ -21,15 +21,6 @@
 #define IMPORT_MAX_ERRORS 100 /* listed in a refusal; the count says how many */
 #define IMPORT_HEADER "type,value,reason,expires_at"
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 static json_t *deny_json(const struct bw_deny_row *d)
 {
 	json_t *o = json_object();
@@ -37,9 +28,9 @@ static json_t *deny_json(const struct bw_deny_row *d)
 	json_object_set_new(o, "type", json_string(d->type));
 	json_object_set_new(o, "value", json_string(d->value));
 	json_object_set_new(o, "reason", json_string(d->reason));
-	json_object_set_new(o, "expires_at", time_or_null(d->expires_at));
+	json_object_set_new(o, "expires_at", bw_api_time_or_null(d->expires_at));
 	json_object_set_new(o, "source", json_string(d->source));
-	json_object_set_new(o, "created_at", time_or_null(d->created_at));
+	json_object_set_new(o, "created_at", bw_api_time_or_null(d->created_at));
 	return o;
 }
 

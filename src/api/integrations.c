@@ -20,15 +20,6 @@
 
 #define MSG_MAX 512
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 static json_t *integration_json(const struct bw_integration_row *r,
                                 const struct bw_integ_config *cfg)
 {
@@ -36,9 +27,9 @@ static json_t *integration_json(const struct bw_integration_row *r,
 	json_object_set_new(o, "id", json_string(r->id));
 	json_object_set_new(o, "name", json_string(r->name));
 	json_object_set_new(o, "base_url", json_string(r->base_url));
-	json_object_set_new(o, "created_at", time_or_null(r->created_at));
-	json_object_set_new(o, "updated_at", time_or_null(r->updated_at));
-	json_object_set_new(o, "last_called_at", time_or_null(r->last_called_at));
+	json_object_set_new(o, "created_at", bw_api_time_or_null(r->created_at));
+	json_object_set_new(o, "updated_at", bw_api_time_or_null(r->updated_at));
+	json_object_set_new(o, "last_called_at", bw_api_time_or_null(r->last_called_at));
 	return o;
 }
 
@@ -52,20 +43,6 @@ static const char *const fields[] = {"name",
                                      "allowed_address_ranges",
                                      "ca_certificate",
                                      NULL};
-
-/* 1..128 characters without control characters. */
-static int name_in(struct bw_ctx *c, bool required, const char **name)
-{
-	if (bw_api_str(c, "name", 1, BW_INTEG_NAME_MAX, required, name) != 0)
-		return -1;
-	for (const char *p = *name; p && *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			bw_reply_error(c, 400, "InvalidParameter",
-			               "may not hold control characters", "name");
-			return -1;
-		}
-	return 0;
-}
 
 static int settings_in(struct bw_ctx *c, struct bw_integ_config *cfg)
 {
@@ -113,7 +90,7 @@ void bw_api_integrations_create(struct bw_ctx *c)
 	const char *name, *base;
 	bw_integ_config_init(&cfg);
 	memset(&row, 0, sizeof(row));
-	if (bw_api_only(c, fields) || name_in(c, true, &name) ||
+	if (bw_api_only(c, fields) || bw_api_label(c, "name", BW_INTEG_NAME_MAX, true, &name) ||
 	    bw_api_str(c, "base_url", 1, BW_INTEG_URL_MAX, true, &base) || settings_in(c, &cfg) ||
 	    target_in(c, base, &cfg, &u))
 		goto out;
@@ -175,7 +152,7 @@ void bw_api_integrations_update(struct bw_ctx *c)
 	struct bw_integ_config cfg;
 	struct bw_integ_url u;
 	const char *name, *base;
-	if (bw_api_only(c, fields) || name_in(c, false, &name) ||
+	if (bw_api_only(c, fields) || bw_api_label(c, "name", BW_INTEG_NAME_MAX, false, &name) ||
 	    bw_api_str(c, "base_url", 1, BW_INTEG_URL_MAX, false, &base))
 		return;
 	if (load(c, &row, &cfg) != 0)
@@ -238,32 +215,11 @@ void bw_api_integrations_delete(struct bw_ctx *c)
 
 /* ---- the list, and ?unused_for= ---- */
 
-/* -1 (replied) when ?unused_for= is wrong; *before 0 when absent. */
-static int unused_before(struct bw_ctx *c, long long *before)
-{
-	char buf[32];
-	bool present;
-	long long ms;
-	*before = 0;
-	if (bw_api_query(c, "unused_for", buf, sizeof(buf), &present) != 0)
-		return -1;
-	if (!present)
-		return 0;
-	if (!bw_integ_duration_parse(buf, &ms)) {
-		bw_reply_error(c, 400, "InvalidParameter",
-		               "unused_for must be a duration such as 30d, 12h, 90m or 45s "
-		               "(at most 3650d)",
-		               "unused_for");
-		return -1;
-	}
-	*before = bw_now_ms() - ms;
-	return 0;
-}
-
 static bw_result ig_fetch(struct bw_ctx *c, const char *after, void *out, size_t max, size_t *n)
 {
 	long long before;
-	if (unused_before(c, &before) != 0) /* checked by the handler: does not reply here */
+	/* checked by the handler already: does not reply here */
+	if (bw_api_unused_before(c, bw_now_ms(), &before) != 0)
 		return BW_INVALID;
 	return bw_store_integration_list(c->store, c->who.instance_id, after, before, out, max, n);
 }
@@ -297,7 +253,7 @@ void bw_api_integrations_list(struct bw_ctx *c)
 	static const struct bw_api_lister l = {sizeof(struct bw_integration_row), ig_fetch,
 	                                       ig_encode, ig_clear, ig_id};
 	long long before;
-	if (unused_before(c, &before) == 0)
+	if (bw_api_unused_before(c, bw_now_ms(), &before) == 0)
 		bw_api_list(c, &l);
 }
 

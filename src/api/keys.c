@@ -17,21 +17,13 @@
 
 #define WRAPPED_B64_MAX 2048
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 static json_t *rotation_json(const struct bw_key_rotation *r)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "id", r->id, "state", r->state,
 	                 "kek_id", r->kek_id, "from_kek_id", r->from_kek_id, "rewrapped",
 	                 (json_int_t)r->rewrapped, "total", (json_int_t)r->total, "started_at",
-	                 time_or_null(r->started_at), "finished_at", time_or_null(r->finished_at));
+	                 bw_api_time_or_null(r->started_at), "finished_at",
+	                 bw_api_time_or_null(r->finished_at));
 }
 
 static void reply_keyring_error(struct bw_ctx *c, bw_result r)
@@ -66,7 +58,7 @@ void bw_api_keys_get(struct bw_ctx *c)
 	bw_reply_json(c, 200,
 	              json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:o}", "instance_id",
 	                        c->who.instance_id, "kek_id", ki.kek_id, "origin", ki.origin,
-	                        "created_at", time_or_null(ki.created_at), "retiring_kek_ids",
+	                        "created_at", bw_api_time_or_null(ki.created_at), "retiring_kek_ids",
 	                        retiring, "data_keys", (json_int_t)ki.data_keys, "rotation",
 	                        ki.has_rotation ? rotation_json(&ki.rotation) : json_null()));
 }
@@ -95,7 +87,7 @@ void bw_api_keys_import_params(struct bw_ctx *c)
 	bw_reply_json(c, 200,
 	              json_pack("{s:s, s:s, s:s, s:s, s:o}", "public_key", p.public_key, "key_spec",
 	                        bits, "wrapping_algorithm", "RSAES_OAEP_SHA_256", "import_token",
-	                        p.token, "expires_at", time_or_null(p.expires_at)));
+	                        p.token, "expires_at", bw_api_time_or_null(p.expires_at)));
 	bw_import_params_clear(&p);
 }
 

@@ -14,7 +14,6 @@
 #include "api/api.h"
 #include "core/ids.h"
 #include "core/log.h"
-#include "integ/integ.h"
 #include "sec/isettings.h"
 #include "store/store.h"
 
@@ -38,7 +37,8 @@ void bw_api_origin_note(struct bw_ctx *c, const char *iid, const char *origin)
 	crypto_generichash_final(&st, key, sizeof(key));
 	size_t slot = ((size_t)key[0] << 8 | key[1]) % NOTE_SLOTS;
 	pthread_mutex_lock(&mu);
-	bool fresh = !memcmp(notes[slot].key, key, sizeof(key)) && now - notes[slot].at < NOTE_EVERY_MS;
+	bool fresh =
+	    !memcmp(notes[slot].key, key, sizeof(key)) && now - notes[slot].at < NOTE_EVERY_MS;
 	if (!fresh) {
 		memcpy(notes[slot].key, key, sizeof(key));
 		notes[slot].at = now;
@@ -48,31 +48,11 @@ void bw_api_origin_note(struct bw_ctx *c, const char *iid, const char *origin)
 		bw_log(BW_LOG_WARN, "an origin's use was not recorded", "instance", iid);
 }
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 void bw_api_origins_list(struct bw_ctx *c)
 {
-	char buf[32];
-	bool present;
-	long long ms = 0, now = bw_now_ms();
+	long long now = bw_now_ms(), before;
 	struct bw_instance in;
-	if (bw_api_query(c, "unused_for", buf, sizeof(buf), &present) != 0)
-		return;
-	if (present && !bw_integ_duration_parse(buf, &ms)) {
-		bw_reply_error(c, 400, "InvalidParameter",
-		               "unused_for must be a duration such as 30d, 12h, 90m or 45s "
-		               "(at most 3650d)",
-		               "unused_for");
-		return;
-	}
-	if (bw_api_instance(c, &in) != 0)
+	if (bw_api_unused_before(c, now, &before) != 0 || bw_api_instance(c, &in) != 0)
 		return;
 	struct bw_isettings st;
 	bw_isettings_parse(in.settings, &st);
@@ -82,10 +62,11 @@ void bw_api_origins_list(struct bw_ctx *c)
 		struct bw_origin_use u;
 		r = bw_store_origin_seen(c->store, in.id, st.origins[i], now, &u);
 		long long last = u.last_used_at ? u.last_used_at : u.first_seen_at;
-		if (r == BW_OK && (!present || last < now - ms))
-			json_array_append_new(items, json_pack("{s:s, s:o, s:o}", "origin", st.origins[i],
-			                                       "first_seen_at", time_or_null(u.first_seen_at),
-			                                       "last_used_at", time_or_null(u.last_used_at)));
+		if (r == BW_OK && (!before || last < before))
+			json_array_append_new(
+			    items, json_pack("{s:s, s:o, s:o}", "origin", st.origins[i],
+			                     "first_seen_at", bw_api_time_or_null(u.first_seen_at),
+			                     "last_used_at", bw_api_time_or_null(u.last_used_at)));
 	}
 	bw_instance_clear(&in);
 	if (r != BW_OK) {

@@ -11,21 +11,12 @@
 #include "integ/secrets.h"
 #include "store/store.h"
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 static json_t *secret_json(const struct bw_secret *x)
 {
 	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "id", x->id, "name", x->name, "version",
-	                 (json_int_t)x->version, "created_at", time_or_null(x->created_at),
-	                 "rotated_at", time_or_null(x->rotated_at), "previous_readable_until",
-	                 time_or_null(x->rotated_at ? x->previous_readable_until : 0));
+	                 (json_int_t)x->version, "created_at", bw_api_time_or_null(x->created_at),
+	                 "rotated_at", bw_api_time_or_null(x->rotated_at), "previous_readable_until",
+	                 bw_api_time_or_null(x->rotated_at ? x->previous_readable_until : 0));
 }
 
 /* Zeroes the value where this process holds it for the request. */

@@ -16,15 +16,6 @@
 #define KEYS_MAX 16
 #define TEST_BODY_MAX 65536
 
-static json_t *time_or_null(long long ms)
-{
-	char b[40];
-	if (!ms)
-		return json_null();
-	bw_time_rfc3339_ms(ms, b, sizeof(b));
-	return json_string(b);
-}
-
 /* GET /.well-known/bulwark/{iid}/jwks.json (PUBLIC). */
 void bw_api_jwks(struct bw_ctx *c)
 {
@@ -52,9 +43,10 @@ static json_t *key_json(const struct bw_signing_key *k, const struct bw_signing_
 	sodium_bin2base64(x, sizeof(x), k->public_key, sizeof(k->public_key),
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "kid", k->kid, "state", state, "x",
-	                 x, "created_at", time_or_null(k->created_at), "activates_at",
-	                 time_or_null(k->activates_at), "retires_at", time_or_null(k->retires_at),
-	                 "published_until", time_or_null(until));
+	                 x, "created_at", bw_api_time_or_null(k->created_at), "activates_at",
+	                 bw_api_time_or_null(k->activates_at), "retires_at",
+	                 bw_api_time_or_null(k->retires_at),
+	                 "published_until", bw_api_time_or_null(until));
 }
 
 void bw_api_signing_keys_list(struct bw_ctx *c)

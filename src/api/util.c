@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/ids.h"
 #include "core/json.h"
+#include "integ/integ.h"
 
 int bw_api_str(struct bw_ctx *c, const char *key, size_t min, size_t max, bool required,
                const char **out)
@@ -89,5 +91,49 @@ int bw_api_query(struct bw_ctx *c, const char *name, char *buf, size_t n, bool *
 		                                                     "query value empty", name);
 		return -1;
 	}
+	return 0;
+}
+
+json_t *bw_api_time_or_null(long long ms)
+{
+	char b[40];
+	if (!ms)
+		return json_null();
+	bw_time_rfc3339_ms(ms, b, sizeof(b));
+	return json_string(b);
+}
+
+int bw_api_label(struct bw_ctx *c, const char *key, size_t max, bool required, const char **out)
+{
+	if (bw_api_str(c, key, 1, max, required, out) != 0)
+		return -1;
+	for (const char *p = *out; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "%.64s may not hold control characters", key);
+			bw_reply_error(c, 400, "InvalidParameter", msg, key);
+			return -1;
+		}
+	return 0;
+}
+
+int bw_api_unused_before(struct bw_ctx *c, long long now, long long *before)
+{
+	char buf[32];
+	bool present;
+	long long ms;
+	*before = 0;
+	if (bw_api_query(c, "unused_for", buf, sizeof(buf), &present) != 0)
+		return -1;
+	if (!present)
+		return 0;
+	if (!bw_integ_duration_parse(buf, &ms)) {
+		bw_reply_error(c, 400, "InvalidParameter",
+		               "unused_for must be a duration such as 30d, 12h, 90m or 45s "
+		               "(at most 3650d)",
+		               "unused_for");
+		return -1;
+	}
+	*before = now - ms;
 	return 0;
 }
