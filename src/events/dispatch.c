@@ -153,7 +153,8 @@ static bool open_item(struct item *it)
 	                                .instance_id = r->instance_id,
 	                                .subscription_id = r->subscription_id,
 	                                .type = r->type,
-	                                .event_id = r->id};
+	                                .event_id = r->id,
+	                                .dedup_key = r->dedup_key};
 	snprintf(row, sizeof(row), "%.47s/%.47s", r->subscription_id, r->id);
 	if (bw_unseal(r->instance_id, "event_outbox", row, "payload", r->payload, r->payload_len,
 	              &it->body, &it->body_len) != BW_OK) {

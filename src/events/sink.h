@@ -18,6 +18,7 @@ struct bw_event_out {
 	const char *subscription_id; /* "es_…" */
 	const char *type;         /* "contact.ended", "contact.queued", "contact.blocked", "audit" */
 	const char *event_id;     /* "et_…": the same on every retry */
+	const char *dedup_key;    /* "<contact id>/<last update ms>", or the audit event's id */
 	const char *body;         /* the envelope JSON (docs/api.md), body_len bytes */
 	size_t body_len;
 	bool ok;                  /* out: the sink has it */
