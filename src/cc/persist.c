@@ -14,6 +14,7 @@
 #include "cc/engine_int.h"
 #include "core/log.h"
 #include "core/pool.h"
+#include "core/wipe.h"
 #include "events/events.h"
 #include "sec/seal.h"
 
@@ -98,14 +99,6 @@ static void relay_push(struct relay *r)
 		bw_loop_kick(&relay_kick);
 }
 
-static void wipe_free(char *s, size_t n)
-{
-	if (s) {
-		sodium_memzero(s, n);
-		free(s);
-	}
-}
-
 /* Sealing comes before the batch's transaction: the keyring may write a
  * new data key through its own connection, which would wait for the
  * writer's lock while the writer waits for the key. */
@@ -116,12 +109,12 @@ static bw_result seal_job(struct pjob *j)
 		size_t n = strlen(j->customer_json);
 		r = bw_seal(j->rec.instance_id, "contacts", j->rec.id, "customer",
 		            (const uint8_t *)j->customer_json, n, &j->rec.customer, &j->rec.customer_len);
-		wipe_free(j->customer_json, n);
+		bw_wipe_free(j->customer_json, n);
 		j->customer_json = NULL;
 	} else if (j->kind == JOB_MESSAGE && j->text) {
 		r = bw_seal(j->msg.instance_id, "contact_messages", j->msg.id, "content",
 		            (const uint8_t *)j->text, j->text_len, &j->msg.content, &j->msg.content_len);
-		wipe_free(j->text, j->text_len);
+		bw_wipe_free(j->text, j->text_len);
 		j->text = NULL;
 	}
 	j->sealed = r;
@@ -156,8 +149,8 @@ static bw_result store_message(struct bw_store *s, struct pjob *j, struct relay 
 			*out = rl; /* sent once the batch is committed */
 		}
 	}
-	wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
-	wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
+	bw_wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
+	bw_wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
 	j->frame = j->agent_frame = NULL;
 	return r;
 }
@@ -187,9 +180,9 @@ static void job_run(struct bw_store *s, struct pjob *j, struct relay **out)
 		       bw_result_code(r));
 		if (j->kind == JOB_MESSAGE) { /* nothing to relay: not stored */
 			bw_contact_message_clear(&j->msg);
-			wipe_free(j->text, j->text ? j->text_len : 0);
-			wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
-			wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
+			bw_wipe_free(j->text, j->text ? j->text_len : 0);
+			bw_wipe_free(j->frame, j->frame ? strlen(j->frame) : 0);
+			bw_wipe_free(j->agent_frame, j->agent_frame ? strlen(j->agent_frame) : 0);
 			j->text = j->frame = j->agent_frame = NULL;
 		}
 	}
@@ -347,7 +340,7 @@ unsigned long long cc_persist_contact(const struct bw_contact *rec, char *custom
 {
 	struct pjob *j = calloc(1, sizeof(*j));
 	if (!j) {
-		wipe_free(customer_json, customer_json ? strlen(customer_json) : 0);
+		bw_wipe_free(customer_json, customer_json ? strlen(customer_json) : 0);
 		free(log);
 		return last_submitted();
 	}
@@ -368,8 +361,8 @@ unsigned long long cc_persist_message(const struct bw_contact_message *m, const 
 	char *t = j ? malloc(n + 1) : NULL;
 	if (!t) {
 		free(j);
-		wipe_free(frame, frame ? strlen(frame) : 0);
-		wipe_free(agent_frame, agent_frame ? strlen(agent_frame) : 0);
+		bw_wipe_free(frame, frame ? strlen(frame) : 0);
+		bw_wipe_free(agent_frame, agent_frame ? strlen(agent_frame) : 0);
 		return last_submitted();
 	}
 	memcpy(t, text, n);
@@ -421,8 +414,8 @@ void cc_persist_stop(void)
 	/* The loop has stopped: what it did not send is dropped. */
 	for (struct relay *r = rhead, *next; r; r = next) {
 		next = r->next;
-		wipe_free(r->frame, strlen(r->frame));
-		wipe_free(r->agent_frame, r->agent_frame ? strlen(r->agent_frame) : 0);
+		bw_wipe_free(r->frame, strlen(r->frame));
+		bw_wipe_free(r->agent_frame, r->agent_frame ? strlen(r->agent_frame) : 0);
 		free(r);
 	}
 	rhead = rtail = NULL;

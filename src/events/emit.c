@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/wipe.h"
 #include "events/events.h"
 #include "events/subs.h"
 #include "sec/isettings.h"
@@ -25,12 +26,6 @@ json_t *bw_events_contact_data(struct bw_store *s, const struct bw_contact *c)
 	json_t *o = bw_api_contact_json(c, &v);
 	json_decref(v.classes);
 	return o;
-}
-
-static void wipe_free(char *s, size_t n)
-{
-	sodium_memzero(s, n);
-	free(s);
 }
 
 static bw_result grow(struct bw_events_batch *b)
@@ -77,7 +72,7 @@ static bw_result add_row(struct bw_events_batch *b, const struct bw_event_sub_ro
 	size_t len = strlen(text);
 	r = bw_seal(e->instance_id, "event_outbox", row, "payload", (const uint8_t *)text, len,
 	            &o->payload, &o->payload_len);
-	wipe_free(text, len);
+	bw_wipe_free(text, len);
 	if (r == BW_OK)
 		b->n++;
 	return r;

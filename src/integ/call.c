@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/wipe.h"
 #include "integ/call.h"
 #include "integ/integ_int.h"
 #include "integ/role.h"
@@ -19,22 +20,14 @@ static void say(char *why, size_t whysz, const char *text)
 		snprintf(why, whysz, "%s", text);
 }
 
-static void wipe_free(void *p, size_t n)
-{
-	if (p) {
-		sodium_memzero(p, n);
-		free(p);
-	}
-}
-
 void bw_integ_call_clear(struct bw_integ_call *k)
 {
-	wipe_free(k->body, k->body_len);
+	bw_wipe_free(k->body, k->body_len);
 	free(k->content_type);
 	for (size_t i = 0; i < 2 * BW_INTEG_CALL_MAX_EXTRA; i++)
-		wipe_free(k->extra[i], k->extra[i] ? strlen(k->extra[i]) : 0);
+		bw_wipe_free(k->extra[i], k->extra[i] ? strlen(k->extra[i]) : 0);
 	bw_secret_free(k->secret);
-	wipe_free(k->auth_line, k->auth_line_len);
+	bw_wipe_free(k->auth_line, k->auth_line_len);
 	if (k->loaded)
 		bw_integration_row_clear(&k->row);
 	bw_integ_config_clear(&k->cfg);

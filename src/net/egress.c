@@ -24,6 +24,7 @@
 
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/wipe.h"
 #include "net/egress.h"
 
 #define USER_AGENT "Bulwark/0.1"
@@ -104,18 +105,10 @@ static bool on_loop(void)
 
 /* ---- copies of a request ---- */
 
-static void wipe_free(void *p, size_t n)
-{
-	if (p) {
-		sodium_memzero(p, n);
-		free(p);
-	}
-}
-
 static void wipe_str(char *s)
 {
 	if (s)
-		wipe_free(s, strlen(s));
+		bw_wipe_free(s, strlen(s));
 }
 
 static void xfer_free(struct xfer *x)
@@ -126,14 +119,14 @@ static void xfer_free(struct xfer *x)
 		curl_easy_cleanup(x->easy);
 	wipe_str(x->method);
 	wipe_str(x->url);
-	wipe_free(x->body, x->body_len);
-	wipe_free(x->hdr_text, x->hdr_text_len);
+	bw_wipe_free(x->body, x->body_len);
+	bw_wipe_free(x->hdr_text, x->hdr_text_len);
 	free(x->hdrs);
 	wipe_str(x->cert);
 	wipe_str(x->key);
 	wipe_str(x->ca);
 	free(x->ranges);
-	wipe_free(x->buf, x->cap);
+	bw_wipe_free(x->buf, x->cap);
 	free(x);
 }
 
@@ -369,7 +362,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 			return 0;
 		if (x->len)
 			memcpy(b, x->buf, x->len);
-		wipe_free(x->buf, x->cap);
+		bw_wipe_free(x->buf, x->cap);
 		x->buf = b;
 		x->cap = cap;
 	}
@@ -777,7 +770,7 @@ static void waiter_unref(struct waiter *w)
 		return;
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
-	wipe_free(w->body, w->resp.body_len);
+	bw_wipe_free(w->body, w->resp.body_len);
 	free(w);
 }
 
@@ -935,7 +928,7 @@ bw_result bw_egress_call(const struct bw_egress_req *r, struct bw_egress_answer 
 
 void bw_egress_answer_clear(struct bw_egress_answer *a)
 {
-	wipe_free(a->body, a->resp.body_len);
+	bw_wipe_free(a->body, a->resp.body_len);
 	memset(a, 0, sizeof(*a));
 }
 
