@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "events/events.h"
 #include "fraud/fraud.h"
 #include "sec/classify.h"
 #include "sec/esdk.h"
@@ -581,6 +582,89 @@ static void tick(void)
 	}
 }
 
+/* The contacts live at the last stop, copied (the scan may not call the
+ * store: that would reset it). */
+struct live {
+	struct bw_contact *v;
+	size_t n, cap;
+	bool short_of_memory;
+};
+
+static int collect_live(const struct bw_contact *c, void *arg)
+{
+	struct live *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct bw_contact *v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			l->short_of_memory = true;
+			return 1;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	struct bw_contact *d = &l->v[l->n];
+	*d = *c;
+	d->customer = c->customer_len ? malloc(c->customer_len) : NULL;
+	if (c->customer_len && !d->customer) {
+		l->short_of_memory = true;
+		return 1;
+	}
+	if (d->customer)
+		memcpy(d->customer, c->customer, c->customer_len);
+	l->n++;
+	return 0;
+}
+
+/* Contacts live at the last stop end with SERVER_RESTART, each record and
+ * its contact.ended event (C19) in one transaction: the events are
+ * prepared first from the records as the UPDATE will leave them (sealing
+ * may write a data key through the keyring's own connection). */
+static bw_result end_live_contacts(struct bw_store *s, size_t *n)
+{
+	struct live l = {0};
+	struct bw_events_batch evs = {0};
+	long long now = bw_now_ms();
+	bw_result r = bw_store_contacts_live(s, collect_live, &l);
+	if (l.short_of_memory) /* they end all the same, some without their event */
+		bw_log(BW_LOG_ERROR, "not every contact ended at start could queue its event");
+	for (size_t i = 0; i < l.n && r == BW_OK; i++) {
+		struct bw_contact *c = &l.v[i];
+		if (!strcmp(c->state, "AFTER_CONTACT_WORK"))
+			c->acw_ended_at = now;
+		snprintf(c->state, sizeof(c->state), "ENDED");
+		if (!c->disconnect_reason[0])
+			snprintf(c->disconnect_reason, sizeof(c->disconnect_reason), "SERVER_RESTART");
+		if (!c->disconnected_at)
+			c->disconnected_at = now;
+		c->updated_at = now;
+		char key[112];
+		snprintf(key, sizeof(key), "%s/%lld", c->id, now);
+		struct bw_event_src e = {.type = "contact.ended",
+		                         .instance_id = c->instance_id,
+		                         .contact = c,
+		                         .dedup_key = key,
+		                         .time_ms = now,
+		                         .queue_id = c->queue_id,
+		                         .channel = c->channel,
+		                         .agent_id = c->agent_id};
+		if (bw_events_prepare(s, &e, &evs) != BW_OK)
+			bw_log(BW_LOG_ERROR, "a contact event could not be queued", "contact", c->id);
+	}
+	bool batch = r == BW_OK && bw_store_batch_begin(s) == BW_OK;
+	if (r == BW_OK)
+		r = bw_store_contacts_end_live(s, "SERVER_RESTART", now, n);
+	if (r == BW_OK)
+		r = bw_events_write(s, &evs);
+	if (batch)
+		r = bw_store_batch_end(s, r);
+	bw_events_batch_clear(&evs);
+	for (size_t i = 0; i < l.n; i++)
+		bw_contact_clear(&l.v[i]);
+	free(l.v);
+	return r;
+}
+
 bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int durability)
 {
 	cc_set.offer_timeout_s = (long)bw_config_int(cfg, "offer_timeout_s");
@@ -594,7 +678,7 @@ bw_result bw_cc_start(const struct bw_config *cfg, const char *db_path, int dura
 	                                                    : BW_DURABILITY_NORMAL);
 	size_t n = 0;
 	if (r == BW_OK)
-		r = bw_store_contacts_end_live(s, "SERVER_RESTART", bw_now_ms(), &n);
+		r = end_live_contacts(s, &n);
 	if (r == BW_OK && n) {
 		char num[24];
 		snprintf(num, sizeof(num), "%zu", n);

@@ -490,6 +490,12 @@ bw_result bw_events_start(const char *db_path, int durability,
 			continue;
 		r = bw_store_open(&l->store, db_path,
 		                  durability ? BW_DURABILITY_FULL : BW_DURABILITY_NORMAL);
+		long long moved = 0;
+		/* What the last run had out (leased) or was waiting on is due now:
+		 * a crash must not hold a call back for its whole lease. */
+		if (r == BW_OK && k == SINK_WEBHOOK &&
+		    bw_store_outbox_due_now(l->store, bw_now_ms(), &moved) != BW_OK)
+			bw_log(BW_LOG_WARN, "queued events keep their next try from the last run");
 		pthread_mutex_lock(&D.mu);
 		if (r == BW_OK && pthread_create(&l->thread, NULL, lane_main, l) != 0)
 			r = BW_ERR;

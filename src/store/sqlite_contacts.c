@@ -202,6 +202,24 @@ bw_result bw_sq__contact_search(struct bw_store *s, const struct bw_contact_filt
 
 /* A contact that already left (after-contact work) keeps the reason and
  * time it left with; its after-contact work ends now. */
+bw_result bw_sq__contacts_live(struct bw_store *s, bw_contact_cb *cb, void *arg)
+{
+	sqlite3_stmt *st = bw_sq__stmt(SQ(s), "SELECT " CONTACT_COLS " FROM contacts "
+	                                      "WHERE state<>'ENDED' ORDER BY initiated_at");
+	int rc;
+	if (!st)
+		return BW_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct bw_contact c;
+		contact_row(st, &c);
+		int stop = cb(&c, arg);
+		bw_contact_clear(&c);
+		if (stop)
+			return BW_OK;
+	}
+	return rc == SQLITE_DONE ? BW_OK : BW_ERR;
+}
+
 bw_result bw_sq__contacts_end_live(struct bw_store *s, const char *reason, long long now_ms,
                                    size_t *n)
 {

@@ -243,6 +243,19 @@ bw_result bw_sq__outbox_subs(struct bw_store *s, const char *sink, struct bw_out
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? BW_OK : BW_ERR;
 }
 
+bw_result bw_sq__outbox_due_now(struct bw_store *s, long long now, long long *n)
+{
+	struct sq_store *q = SQ(s);
+	sqlite3_stmt *st =
+	    bw_sq__stmt(q, "UPDATE event_outbox SET next_at=?1 WHERE dead=0 AND next_at>?1");
+	if (!st)
+		return BW_ERR;
+	sqlite3_bind_int64(st, 1, now);
+	bw_result r = bw_sq__step_done(st);
+	*n = r == BW_OK ? sqlite3_changes(q->db) : 0;
+	return r;
+}
+
 bw_result bw_sq__outbox_lease(struct bw_store *s, const long long *seqs, size_t n, long long until)
 {
 	struct sq_store *q = SQ(s);

@@ -112,6 +112,7 @@ bw_result bw_sq__contact_by_token(struct bw_store *s, const uint8_t hash[32],
                                   struct bw_contact *out);
 bw_result bw_sq__contact_search(struct bw_store *s, const struct bw_contact_filter *f,
                                 struct bw_contact *out, size_t max, size_t *n);
+bw_result bw_sq__contacts_live(struct bw_store *s, bw_contact_cb *cb, void *arg);
 bw_result bw_sq__contacts_end_live(struct bw_store *s, const char *reason, long long now_ms,
                                    size_t *n);
 bw_result bw_sq__message_insert(struct bw_store *s, const struct bw_contact_message *m);
@@ -150,6 +151,7 @@ bw_result bw_sq__outbox_due(struct bw_store *s, const char *sid, long long now,
                             struct bw_outbox_row *out, size_t max, size_t *n);
 bw_result bw_sq__outbox_subs(struct bw_store *s, const char *sink, struct bw_outbox_sub *out,
                              size_t max, size_t *n);
+bw_result bw_sq__outbox_due_now(struct bw_store *s, long long now, long long *n);
 bw_result bw_sq__outbox_lease(struct bw_store *s, const long long *seqs, size_t n, long long until);
 bw_result bw_sq__outbox_settle(struct bw_store *s, const struct bw_outbox_result *res, size_t n,
                                long long now);

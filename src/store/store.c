@@ -680,6 +680,13 @@ bw_result bw_store_contact_search(struct bw_store *s, const struct bw_contact_fi
 	return r;
 }
 
+bw_result bw_store_contacts_live(struct bw_store *s, bw_contact_cb *cb, void *arg)
+{
+	bw_result r = s->ops->contacts_live(s, cb, arg);
+	s->ops->release(s);
+	return r;
+}
+
 bw_result bw_store_contacts_end_live(struct bw_store *s, const char *reason, long long now_ms,
                                      size_t *n)
 {
@@ -846,6 +853,13 @@ bw_result bw_store_outbox_subs(struct bw_store *s, const char *sink, struct bw_o
                                size_t max, size_t *n)
 {
 	bw_result res = s->ops->outbox_subs(s, sink, out, max, n);
+	s->ops->release(s);
+	return res;
+}
+
+bw_result bw_store_outbox_due_now(struct bw_store *s, long long now, long long *n)
+{
+	bw_result res = s->ops->outbox_due_now(s, now, n);
 	s->ops->release(s);
 	return res;
 }

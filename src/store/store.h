@@ -407,6 +407,10 @@ BW_MUST_USE bw_result bw_store_contact_by_token(struct bw_store *s, const uint8_
 BW_MUST_USE bw_result bw_store_contact_search(struct bw_store *s,
                                               const struct bw_contact_filter *f,
                                               struct bw_contact *out, size_t max, size_t *n);
+/* Calls cb with every contact not ENDED (oldest first; customer data
+ * sealed); a non-zero return stops the scan. */
+typedef int(bw_contact_cb)(const struct bw_contact *c, void *arg);
+BW_MUST_USE bw_result bw_store_contacts_live(struct bw_store *s, bw_contact_cb *cb, void *arg);
 /* Every contact not ENDED is ended with reason and time (start-up after a
  * stop); *n receives how many. */
 BW_MUST_USE bw_result bw_store_contacts_end_live(struct bw_store *s, const char *reason,
@@ -527,6 +531,9 @@ struct bw_outbox_sub {
 };
 BW_MUST_USE bw_result bw_store_outbox_subs(struct bw_store *s, const char *sink,
                                            struct bw_outbox_sub *out, size_t max, size_t *n);
+/* Every live row waiting past `now` is due at `now` (start-up: leases of
+ * the last run are void, and waits start over). *n how many. */
+BW_MUST_USE bw_result bw_store_outbox_due_now(struct bw_store *s, long long now, long long *n);
 /* Rows being delivered are not due again before `until` (a crash
  * mid-delivery sends them again then). */
 BW_MUST_USE bw_result bw_store_outbox_lease(struct bw_store *s, const long long *seqs, size_t n,

@@ -139,6 +139,7 @@ struct bw_store_ops {
 	                              struct bw_contact *out);
 	bw_result (*contact_search)(struct bw_store *s, const struct bw_contact_filter *f,
 	                            struct bw_contact *out, size_t max, size_t *n);
+	bw_result (*contacts_live)(struct bw_store *s, bw_contact_cb *cb, void *arg);
 	bw_result (*contacts_end_live)(struct bw_store *s, const char *reason, long long now_ms,
 	                               size_t *n);
 	bw_result (*message_insert)(struct bw_store *s, const struct bw_contact_message *m);
@@ -177,6 +178,7 @@ struct bw_store_ops {
 	                        struct bw_outbox_row *out, size_t max, size_t *n);
 	bw_result (*outbox_subs)(struct bw_store *s, const char *sink, struct bw_outbox_sub *out,
 	                         size_t max, size_t *n);
+	bw_result (*outbox_due_now)(struct bw_store *s, long long now, long long *n);
 	bw_result (*outbox_lease)(struct bw_store *s, const long long *seqs, size_t n,
 	                          long long until);
 	bw_result (*outbox_settle)(struct bw_store *s, const struct bw_outbox_result *res, size_t n,

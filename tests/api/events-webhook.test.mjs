@@ -537,6 +537,40 @@ describe('a daemon killed with events queued', () => {
   });
 });
 
+// A contact live when the daemon dies ends with SERVER_RESTART at the next
+// start; its record is streamed like any ended contact's.
+describe('a contact live at a crash', () => {
+  test('ends with SERVER_RESTART at the next start, and its contact.ended arrives', async () => {
+    const own = await initData();
+    let dd = await startDaemon({ data: own.data, env: FAST });
+    try {
+      const ctx = await setupCenter(dd, own.key, { agents: 0 });
+      const rcv = await receiver();
+      const ig = await receiverIntegration(dd, ctx.admin, ctx.iid, rcv);
+      const sub = await webhookSub(dd, ctx.admin, ctx.iid, ig);
+      const live = await queuedCustomer(dd, ctx); // in the queue, no agent: live
+      dd.proc.kill('SIGKILL');
+      await dd.exited;
+      dd = await startDaemon({ data: own.data, env: FAST });
+      await waitDelivered(dd, ctx.admin, ctx.iid, sub.id, 1);
+      const [r] = rcv.about(live.cid, 'contact.ended');
+      assert.ok(r, 'no contact.ended for the contact the restart ended');
+      assert.equal(r.json.data.state, 'ENDED');
+      assert.equal(r.json.data.disconnect_reason, 'SERVER_RESTART');
+      assert.equal(r.json.dedup_key, `${live.cid}/${Date.parse(r.json.data.last_update_timestamp)}`);
+      const admin = (await getContact(dd, ctx.admin, ctx.iid, live.cid)).json;
+      assert.equal(admin.disconnect_reason, 'SERVER_RESTART');
+      assert.equal(admin.last_update_timestamp, r.json.data.last_update_timestamp, 'the record as stored');
+      verifyDelivery(r, await fetchJwks(dd, ctx.iid), { iid: ctx.iid, integration: ig, sid: sub.id });
+      assert.equal(rcv.about(live.cid, 'contact.ended').length, 1);
+    } finally {
+      const code = await dd.stop();
+      removeTempDir(own.dir);
+      assert.equal(code, 0, `restarted daemon exit code ${code}\n${dd.stderr.slice(-3000)}`);
+    }
+  });
+});
+
 // Integrations of another instance never receive (their instance's JWKS differs).
 describe('instances apart', () => {
   test('a subscription delivers only its own instance\'s events', async () => {

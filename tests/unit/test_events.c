@@ -229,7 +229,11 @@ static void test_outbox(void **state)
 	assert_int_equal(bw_store_outbox_lease(f.s, &leased, 1, 9000), BW_OK);
 	assert_int_equal(bw_store_outbox_due(f.s, "es_1", 5000, rows, 8, &n), BW_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(bw_store_outbox_due(f.s, "es_1", 9000, rows, 8, &n), BW_OK);
+	/* start-up: a lease of the last run is void, the row is due at once */
+	long long moved;
+	assert_int_equal(bw_store_outbox_due_now(f.s, 5000, &moved), BW_OK);
+	assert_true(moved >= 1);
+	assert_int_equal(bw_store_outbox_due(f.s, "es_1", 5000, rows, 8, &n), BW_OK);
 	assert_int_equal(n, 1);
 	bw_outbox_row_clear(&rows[0]);
 	assert_int_equal(bw_store_outbox_counts(f.s, "in_a", "es_1", &pending, &dead), BW_OK);
